@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# cpu_flags: prepare the pinned kernel tree, build, boot and test.
+# `make help` lists the targets; README.md says what each prints.
+
+# The base: Debian's linux-source-6.12.  One place for these facts.
+BASE_VERSION     := 6.12.117
+BASE_DEB_VERSION := 6.12.117-1~deb12u1
+BASE_TARBALL     := /usr/src/linux-source-6.12.tar.xz
+BASE_SHA256      := 585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcceaa3961f
+
+TOP  := $(CURDIR)
+B    := $(TOP)/build
+WB   := $(TOP)/selftests/workbench
+JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
+# The guest the benchmarks and tests boot (see selftests/workbench/qemu-run.sh).
+CPUS     ?= 4
+ISOLATED ?= 2-3
+ISOL_ARGS = nohz_full=$(ISOLATED) isolcpus=nohz,domain,managed_irq,$(ISOLATED) rcu_nocbs=$(ISOLATED)
+# Seconds each interference source runs, in the main job and in make check.
+BENCH_SECONDS ?= 20
+CHECK_BENCH_SECONDS ?= 8
+
+export BASE_VERSION BASE_DEB_VERSION BASE_TARBALL BASE_SHA256
+export TOP B WB JOBS CPUS ISOLATED ISOL_ARGS BENCH_SECONDS CHECK_BENCH_SECONDS
+
+SH := bash
+
+.PHONY: help print-isol deps tree kernel kernel-debug baseline-kernel kernels guest \
+	bench check lint export series clean distclean
+
+help:
+	@echo 'make bench            build stock and patched kernels, boot each with isolated'
+	@echo '                      CPUs, print the interference table (the main job)'
+	@echo 'make check            run every test; ends with "N passed, N failed"'
+	@echo 'make check-<part>     one part: build, kunit, kselftest, bench, workbench'
+	@echo 'make tree             prepare build/linux (base + components + series)'
+	@echo 'make kernel           build/bzImage (patched)'
+	@echo 'make kernel-debug     build/bzImage-debug (patched, lockdep/PROVE_RCU)'
+	@echo 'make baseline-kernel  build/bzImage-baseline (stock base, same config)'
+	@echo 'make guest            build/initramfs.cpio (busybox + test binaries)'
+	@echo 'make export           turn commits in build/linux into component files/patches'
+	@echo 'make lint             check series, patch headers and checkpatch'
+	@echo 'make series           write the whole series to build/series/ for mailing'
+
+deps:
+	@$(SH) $(WB)/deps.sh all
+
+tree: deps
+	@$(SH) $(WB)/prepare-tree.sh
+
+kernel: tree
+	@$(SH) $(WB)/build-kernel.sh patched
+
+kernel-debug: tree
+	@$(SH) $(WB)/build-kernel.sh debug
+
+baseline-kernel: tree
+	@$(SH) $(WB)/build-kernel.sh baseline
+
+guest: tree
+	@$(SH) $(WB)/mkinitramfs.sh
+
+bench: kernel baseline-kernel guest
+	@$(SH) $(WB)/bench.sh
+
+check: deps
+	@$(SH) $(WB)/check.sh all
+
+check-%: deps
+	@$(SH) $(WB)/check.sh $*
+
+lint: tree
+	@$(SH) $(WB)/lint-patches.sh
+
+export:
+	@$(SH) $(WB)/export-tree.sh
+
+series: tree
+	@$(SH) $(WB)/export-tree.sh --mail $(B)/series
+
+clean:
+	rm -rf $(B)/obj $(B)/logs $(B)/bzImage* $(B)/modules-* $(B)/guest $(B)/*.cpio*
+
+distclean:
+	rm -rf $(B)
+
+# The isolation arguments, for booting a guest by hand (see README.md).
+print-isol:
+	@echo '$(ISOL_ARGS)'

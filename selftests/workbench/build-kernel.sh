@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build one kernel variant out of tree and leave its image and modules in
+# build/:
+#
+#   patched   build/linux,      base+tcg+cpu_flags fragments -> build/bzImage
+#   debug     build/linux,      ... + debug fragment         -> build/bzImage-debug
+#   baseline  build/linux-base, base+tcg fragments           -> build/bzImage-baseline
+#
+# The config is tinyconfig plus the fragments, merged with merge_config.sh
+# and verified: an option that did not survive olddefconfig fails the build
+# by name.  The .config is only replaced when it changed, and ccache is used
+# when present, so a rebuild is incremental.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+variant=${1:?usage: build-kernel.sh patched|debug|baseline [--config-only]}
+config_only=${2:-}
+C=$WB/configs
+case "$variant" in
+patched)  src=$TREE;      frags="$C/base.config $C/tcg.config $C/cpu_flags.config"; out=$B/bzImage ;;
+debug)    src=$TREE;      frags="$C/base.config $C/tcg.config $C/cpu_flags.config $C/debug.config"; out=$B/bzImage-debug ;;
+baseline) src=$BASE_TREE; frags="$C/base.config $C/tcg.config"; out=$B/bzImage-baseline ;;
+*) die "unknown kernel variant '$variant' (patched, debug, baseline)" ;;
+esac
+# EXTRA_FRAGMENTS: more fragments, merged last (and verified like the rest).
+frags="$frags ${EXTRA_FRAGMENTS:-}"
+[ -f "$src/Makefile" ] || die "$src is not prepared: run 'make tree'"
+
+obj=$B/obj/$variant
+scratch=$B/obj/$variant.config
+mkdir -p "$obj" "$scratch" "$LOGS"
+cc=gcc
+command -v ccache >/dev/null && cc="ccache gcc"
+kmake()
+{
+	make -C "$src" O="$1" LOCALVERSION= CC="$cc" "${@:2}"
+}
+
+# The options the fragments ask for: the last line naming an option wins,
+# as in merge_config.sh.
+requested_options()
+{
+	awk '/^CONFIG_[A-Za-z0-9_]+=/ { k = substr($0, 1, index($0, "=") - 1) }
+	     /^# CONFIG_[A-Za-z0-9_]+ is not set/ { k = $2 }
+	     k != "" { if (!(k in v)) o[n++] = k; v[k] = $0; k = "" }
+	     END { for (i = 0; i < n; i++) print v[o[i]] }' $frags
+}
+
+# Every requested option must be in the final config as written.
+verify_config()
+{
+	local cfg=$1 line opt now bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*)
+			grep -qxF "$line" "$cfg" && continue
+			opt=${line%%=*} ;;
+		*)
+			opt=${line#\# }; opt=${opt%% *}
+			grep -q "^$opt=" "$cfg" || continue ;;
+		esac
+		now=$(grep -E "^$opt=|^# $opt is not set" "$cfg" || echo "absent: unknown option or unmet dependency")
+		echo "error: requested '$line', got '$now'" >&2
+		bad=1
+	done < <(requested_options)
+	[ $bad -eq 0 ] || die "the $variant config lost requested options (above); check their dependencies in Kconfig"
+}
+
+kmake "$scratch" -s tinyconfig >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$scratch" "$scratch/.config" $frags >/dev/null
+kmake "$scratch" -s olddefconfig
+verify_config "$scratch/.config"
+[ "$config_only" = --config-only ] && { echo "  CONFIG  $variant: every requested option is set" >&2; exit 0; }
+cmp -s "$scratch/.config" "$obj/.config" || cp "$scratch/.config" "$obj/.config"
+
+log=$LOGS/build-$variant.log
+echo "  BUILD   $variant kernel (log: ${log#$TOP/})" >&2
+if ! kmake "$obj" -j"${JOBS:-3}" bzImage modules >"$log" 2>&1; then
+	grep -E 'error|Error' "$log" | head -20 >&2
+	die "building the $variant kernel failed; full log: $log"
+fi
+rm -rf "$B/modules-$variant"
+kmake "$obj" -s INSTALL_MOD_PATH="$B/modules-$variant" INSTALL_MOD_STRIP=1 modules_install >>"$log" 2>&1 ||
+	die "installing the $variant modules failed; full log: $log"
+(cd "$B/modules-$variant" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$B/modules-$variant.cpio"
+cp "$obj/arch/x86/boot/bzImage" "$out"
+echo "  IMAGE   ${out#$TOP/} ($(kmake "$obj" -s kernelrelease))" >&2

@@ -1,0 +1,221 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: every test we have, as one TAP stream, ending with the line
+# "N passed, N failed, N skipped".  Exits non-zero on any failure.
+#
+#   check.sh all | workbench | build | kunit | kselftest | bench
+#
+#   workbench  the workbench's own error paths (bad patch, unknown option,
+#              missing package, hanging guest), lint, export round trip
+#   build      the debug kernel builds; sparse/objtool clean on our files
+#   kunit      KUnit suites at boot of the debug kernel (KTAP)
+#   kselftest  our kselftests in the debug kernel with isolated CPUs (TAP)
+#   bench      the control: on the stock kernel the benchmark sees the
+#              text-patching IPIs on isolated CPUs
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+: "${CHECK_BENCH_SECONDS:=8}" "${ISOL_ARGS:?}"
+: "${KUNIT_GLOB:=cpu_flags*,cpumask*}"
+passed=0 failed=0 skipped=0 n=0
+mkdir -p "$LOGS"
+
+# result ok|not ok|skip NAME [why]
+result()
+{
+	n=$((n + 1))
+	case "$1" in
+	ok) passed=$((passed + 1)); echo "ok $n $2" ;;
+	skip) skipped=$((skipped + 1)); echo "ok $n $2 # SKIP ${3:-}" ;;
+	*) failed=$((failed + 1)); echo "not ok $n $2${3:+ # $3}" ;;
+	esac
+}
+
+# expect NAME STATUS-WANTED PATTERN -- command...: the command must exit
+# with the wanted status (any non-zero: "fail") and print PATTERN.
+expect()
+{
+	local name=$1 want=$2 pat=$3 out rc=0
+	shift 4
+	out=$("$@" 2>&1) || rc=$?
+	if { [ "$want" = fail ] && [ $rc -ne 0 ] || [ "$want" = "$rc" ]; } &&
+	   grep -qE -- "$pat" <<<"$out"; then
+		result ok "$name"
+	else
+		result "not ok" "$name" "exit $rc, wanted $want and /$pat/"
+		sed 's/^/#   /' <<<"$out" | tail -15
+	fi
+}
+
+# report_tap PREFIX LOG [--expect-plan]: one result per leaf of a TAP log.
+report_tap()
+{
+	local prefix=$1 log=$2 v name count=0
+	while read -r v name; do
+		case "$v" in
+		ok) result ok "$prefix: $name" ;;
+		skip) result skip "$prefix: $name" ;;
+		not) result "not ok" "$prefix: ${name#ok }" ;;
+		esac
+		count=$((count + 1))
+	done < <(python3 "$WB/tap.py" ${3:-} "$log")
+	[ $count -gt 0 ] || result "not ok" "$prefix: results" "no TAP results in $log"
+}
+
+# boot NAME VARIANT APPEND JOB...: one guest run, itself a test result.
+boot()
+{
+	local name=$1 variant=$2 append=$3 rc=0
+	shift 3
+	"$WB/qemu-run.sh" --quiet --variant "$variant" --name "$name" \
+		--append "$append" --timeout "${BOOT_TIMEOUT:-600}" --cmd "$*" 2>"$LOGS/$name.verdict" || rc=$?
+	if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then
+		result ok "$name: guest booted, ran its job and powered off cleanly"
+	else
+		result "not ok" "$name: guest" "$(head -1 "$LOGS/$name.verdict")"
+		sed 's/^/#   /' "$LOGS/$name.verdict"
+	fi
+	return 0
+}
+
+check_workbench()
+{
+	local scratch=$B/check-scratch
+	rm -rf "$scratch"
+	mkdir -p "$scratch"
+
+	# A patch that does not apply: named, non-zero, nothing touched.
+	rsync -a --exclude build --exclude .git "$TOP/" "$scratch/top/"
+	p=$(grep -v '^#' "$TOP/series" | head -1)
+	if [ -n "$p" ]; then
+		sed -i '0,/^ [^ ]/s/^ \([^ ]\)/ XX-not-in-base-XX \1/' "$scratch/top/$p"
+		expect "workbench: a broken patch is named and stops preparation" fail \
+			"patch $p does not apply" -- env TOP="$scratch/top" "$WB/prepare-tree.sh" --compose-only
+	else
+		result skip "workbench: a broken patch is named" "the series has no patch"
+	fi
+	expect "workbench: the repo's series applies with zero fuzz" 0 "series applies" -- \
+		"$WB/prepare-tree.sh" --compose-only
+
+	# An option that cannot be set: named, non-zero.
+	printf 'CONFIG_CPU_FLAGS_NO_SUCH_OPTION=y\n' >"$scratch/bad.config"
+	expect "workbench: an unknown config option is named" fail \
+		"CONFIG_CPU_FLAGS_NO_SUCH_OPTION=y.*absent" -- \
+		env EXTRA_FRAGMENTS="$scratch/bad.config" "$WB/build-kernel.sh" baseline --config-only
+
+	# A missing package, not root: the apt-get line to run, non-zero.
+	chmod o+rx "$WB" "$WB"/*.sh 2>/dev/null || true
+	expect "workbench: a missing package prints the apt-get line" fail \
+		"apt-get install -y cpu-flags-no-such-package" -- \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env DEPS_EXTRA=cpu-flags-no-such-package bash "$WB/deps.sh" build
+
+	# A guest that never ends: killed at its timeout, reported, exit 3.
+	expect "workbench: a hanging guest is killed and reported" 3 \
+		"guest hung, killed after 20s; console: .*check-hang.console.log" -- \
+		"$WB/qemu-run.sh" --quiet --variant debug --name check-hang --timeout 20 --cmd 'sleep 1000'
+
+	# A failing job is a failure, with its log named.
+	expect "workbench: a failing guest job is reported" 1 "the job exited 7" -- \
+		"$WB/qemu-run.sh" --quiet --variant debug --name check-fail --timeout 300 --cmd 'exit 7'
+
+	expect "workbench: lint (series, headers, checkpatch)" 0 "patches clean" -- "$WB/lint-patches.sh"
+
+	# The round trip regenerates the repo's own files byte for byte.
+	before=$(cd "$TOP" && git status --porcelain=v1 -uall && git diff | sha1sum)
+	expect "workbench: export of the prepared tree changes nothing" 0 "Exported" -- "$WB/export-tree.sh"
+	after=$(cd "$TOP" && git status --porcelain=v1 -uall && git diff | sha1sum)
+	if [ "$before" = "$after" ]; then
+		result ok "workbench: export round trip is byte-identical"
+	else
+		result "not ok" "workbench: export round trip is byte-identical" "the repo changed: see git status"
+	fi
+	rm -rf "$scratch"
+}
+
+# The .c files of ours that the kernel builds: new files and patched files.
+our_c_files()
+{
+	tgit diff --name-only --diff-filter=AM base prepared -- '*.c' |
+		grep -v '^tools/' || true
+}
+
+check_build()
+{
+	local f o out rc
+	if "$WB/build-kernel.sh" debug >"$LOGS/check-build.out" 2>&1; then
+		result ok "build: debug kernel (lockdep, PROVE_RCU, RCU_EQS_DEBUG)"
+	else
+		result "not ok" "build: debug kernel" "see $LOGS/build-debug.log"
+		sed 's/^/#   /' "$LOGS/check-build.out" | tail -20
+		return 0
+	fi
+	if "$WB/build-kernel.sh" baseline >>"$LOGS/check-build.out" 2>&1; then
+		result ok "build: baseline kernel"
+	else
+		result "not ok" "build: baseline kernel" "see $LOGS/build-baseline.log"
+	fi
+	if "$WB/mkinitramfs.sh" >>"$LOGS/check-build.out" 2>&1; then
+		result ok "build: guest initramfs and static selftests"
+	else
+		result "not ok" "build: guest initramfs" "see $LOGS/check-build.out"
+	fi
+	files=$(our_c_files)
+	if [ -z "$files" ]; then
+		result skip "build: sparse and objtool on our C files" "the series has no kernel C file yet"
+		return 0
+	fi
+	for f in $files; do
+		o=${f%.c}.o
+		rm -f "$B/obj/debug/$o"
+		rc=0
+		out=$(make -C "$TREE" O="$B/obj/debug" LOCALVERSION= C=1 CHECK="sparse -Wno-decl" "$o" 2>&1) || rc=$?
+		if [ $rc -ne 0 ]; then
+			result skip "build: $f" "not built in this config"
+		elif grep -E 'warning:|error:' <<<"$out" >"$LOGS/check-$(basename "$o").warn"; then
+			result "not ok" "build: $f has sparse/objtool/compiler warnings"
+			sed 's/^/#   /' "$LOGS/check-$(basename "$o").warn" | head -20
+		else
+			result ok "build: $f is sparse, objtool and warning clean"
+		fi
+	done
+}
+
+check_kunit_kselftest()
+{
+	local name=check-debug
+	boot $name debug "$ISOL_ARGS kunit.filter_glob=$KUNIT_GLOB" \
+		"interference -t $CHECK_BENCH_SECONDS -s 5"
+	report_tap kunit "$LOGS/$name.console.log"
+	report_tap "kselftest interference" "$LOGS/$name.job.log" --expect-plan
+}
+
+check_bench_control()
+{
+	local name=check-bench-stock
+	boot $name baseline "$ISOL_ARGS pti=on" \
+		"interference -t $CHECK_BENCH_SECONDS -s 5 -S idle,kprobe,perf -n kprobe=1,perf=1"
+	report_tap "stock kernel sees IPIs" "$LOGS/$name.job.log" --expect-plan
+	grep -E '^# (source|idle|kprobe|perf) ' "$LOGS/$name.job.log" || true
+}
+
+part=${1:-all}
+echo "TAP version 13"
+case "$part" in
+all)
+	"$WB/prepare-tree.sh" >"$LOGS/check-tree.out" 2>&1 ||
+		{ cat "$LOGS/check-tree.out"; result "not ok" "prepare build/linux"; }
+	check_build
+	check_workbench
+	check_kunit_kselftest
+	check_bench_control
+	;;
+workbench) check_workbench ;;
+build) check_build ;;
+kunit|kselftest) check_kunit_kselftest ;;
+bench) check_bench_control ;;
+*) die "unknown part '$part' (all, workbench, build, kunit, kselftest, bench)" ;;
+esac
+echo "1..$n"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]

@@ -1,0 +1,133 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The round trip: turn what is committed in build/linux back into the repo.
+#
+#   export-tree.sh          files the series adds -> <component>/<kernel path>
+#                           other commits after "imported" -> <component>/patches/
+#                           and ./series, in the order of the commits
+#   export-tree.sh --mail D the whole series base..HEAD, numbered, into D
+#
+# Patches are made by git format-patch --zero-commit --no-signature and
+# named by their subject only, so regenerating an unchanged commit rewrites
+# the same bytes and inserting a patch renames nothing.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+[ -d "$TREE/.git" ] || die "build/linux is not prepared: run 'make tree'"
+if ! tgit diff --quiet || ! tgit diff --cached --quiet; then
+	die "build/linux has uncommitted edits: commit them first (git -C build/linux commit)"
+fi
+
+fmt_patch()
+{
+	tgit format-patch -q --zero-commit --no-signature --abbrev=12 "$@"
+}
+
+if [ "${1:-}" = "--mail" ]; then
+	out=${2:?--mail needs a folder}
+	rm -rf "$out"
+	fmt_patch --cover-letter -o "$out" base..HEAD
+	echo "  SERIES  $out: $(ls "$out" | wc -l) files, base $(tgit rev-parse --short base)" >&2
+	exit 0
+fi
+
+tgit merge-base --is-ancestor imported HEAD ||
+	die "build/linux's history no longer contains the 'imported' commit; re-run 'make tree'"
+
+# Which component a new kernel file belongs to: where it already is, else
+# by its path.
+file_component()
+{
+	local f=$1 c
+	for c in $COMPONENTS; do
+		[ -e "$TOP/$c/$f" ] && { echo "$c"; return; }
+	done
+	case "$f" in
+	tools/testing/selftests/*) echo selftests ;;
+	scripts/coccinelle/*) echo coccinelle ;;
+	Documentation/*) echo Documentation ;;
+	arch/x86/*) echo arch-x86 ;;
+	kernel/rcu/*|include/linux/rcu*) echo rcu-glue ;;
+	mm/*) echo mm ;;
+	*) echo kernel-cpuflags ;;
+	esac
+}
+
+# Which component a patch belongs to: where it already is, else by the
+# subsystem prefix of its subject.
+patch_component()
+{
+	local name=$1 subject=$2 p
+	p=$(grep -E "^[a-zA-Z-]+/patches/$name\$" "$TOP/series" | head -1)
+	[ -n "$p" ] && { echo "${p%%/*}"; return; }
+	case "$subject" in
+	selftests*) echo selftests ;;
+	rcu*) echo rcu-glue ;;
+	x86*) echo arch-x86 ;;
+	mm*) echo mm ;;
+	coccinelle*|scripts/coccinelle*) echo coccinelle ;;
+	Documentation*|docs*) echo Documentation ;;
+	cpu_flags*|context_tracking*|sched*|entry*|smp*|kernel*) echo kernel-cpuflags ;;
+	*) die "cannot tell the component of '$subject': use a known subsystem prefix or add it to patch_component() in ${0#$TOP/}" ;;
+	esac
+}
+
+export_files()
+{
+	local f c n=0 comp
+	added=$(tgit diff --name-only --diff-filter=A base HEAD)
+	for f in $added; do
+		c=$(file_component "$f")
+		mkdir -p "$(dirname "$TOP/$c/$f")"
+		tgit show "HEAD:$f" >"$TOP/$c/$f"
+		[ "$(tgit ls-tree HEAD -- "$f" | cut -c1-6)" = 100755 ] && chmod +x "$TOP/$c/$f"
+		n=$((n + 1))
+	done
+	# Files the tree no longer has.
+	for comp in $COMPONENTS; do
+		for f in $(cd "$TOP/$comp" 2>/dev/null && find . -path ./patches -prune -o -type f -print | sed 's|^\./||'); do
+			tgit cat-file -e "base:${f%%/*}" 2>/dev/null || continue
+			if ! printf '%s\n' $added | grep -qxF "$f"; then
+				rm "$TOP/$comp/$f"
+				info "removed $comp/$f (no longer in build/linux)"
+			fi
+		done
+	done
+	info "$n new files exported to their components"
+}
+
+export_patches()
+{
+	local tmp p name subject comp excl=() f new_series
+	tmp=$(mktemp -d)
+	for f in $added; do excl+=(":(exclude)$f"); done
+	fmt_patch -o "$tmp" imported..HEAD -- . "${excl[@]}"
+	new_series=$(mktemp)
+	sed -n '/^#/p' "$TOP/series" >"$new_series"
+	declare -A keep=()
+	for p in "$tmp"/*.patch; do
+		[ -e "$p" ] || break
+		name=${p##*/}
+		name=${name#[0-9][0-9][0-9][0-9]-}
+		[ -z "${keep[$name]:-}" ] || die "two patches would be named $name: reword one subject"
+		subject=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$p" | head -1)
+		comp=$(patch_component "$name" "$subject")
+		mkdir -p "$TOP/$comp/patches"
+		cmp -s "$p" "$TOP/$comp/patches/$name" || cp "$p" "$TOP/$comp/patches/$name"
+		echo "$comp/patches/$name" >>"$new_series"
+		keep[$name]=1
+	done
+	for p in "$TOP"/*/patches/*.patch; do
+		[ -e "$p" ] || break
+		[ -n "${keep[${p##*/}]:-}" ] && continue
+		rm "$p"
+		info "removed ${p#$TOP/} (no longer a commit in build/linux)"
+	done
+	mv "$new_series" "$TOP/series"
+	rm -rf "$tmp"
+	info "${#keep[@]} patches in ./series"
+}
+
+export_files
+export_patches
+echo "Exported; review with 'git status' and 'git diff', then 'make lint'." >&2

@@ -1,0 +1,196 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Prepare build/linux: the pinned base, our components' new files, and the
+# series of patches applied with zero fuzz, as git history:
+#
+#   base -> "<component>: ..." imports (one commit per component that has new
+#   files) -> one commit per patch in ./series (tag "prepared").
+#
+# The commits are composed in a private index (git apply --cached), so the
+# work tree is only touched where the result differs from what is checked
+# out: a built tree is never thrown away needlessly.  Also keeps
+# build/linux-base, a worktree of the untouched base for the baseline kernel.
+#
+# Environment: BASE_TARBALL, BASE_SHA256, BASE_VERSION (from the Makefile);
+# FORCE=1 to drop commits in build/linux that were not exported.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+: "${BASE_TARBALL:?}" "${BASE_SHA256:?}" "${BASE_VERSION:?}"
+
+# Fixed identity and dates: the same inputs give the same commit ids, so
+# re-preparing an unchanged repo is a no-op.
+export GIT_COMMITTER_NAME="cpu_flags workbench" GIT_COMMITTER_EMAIL="workbench@invalid"
+export GIT_COMMITTER_DATE="1700000000 +0000"
+
+check_base_tarball()
+{
+	[ -r "$BASE_TARBALL" ] ||
+		die "$BASE_TARBALL not found: install Debian's linux-source-6.12 (make deps)"
+	sha=$(sha256sum "$BASE_TARBALL" | cut -d' ' -f1)
+	if [ "$sha" != "$BASE_SHA256" ]; then
+		cat >&2 <<-MSG
+		warning: $BASE_TARBALL is not the pinned base.
+		warning:   pinned: Linux $BASE_VERSION, sha256 $BASE_SHA256
+		warning:   found:  $(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo '?'), sha256 $sha
+		warning: trying anyway; a patch that fails will be named below.
+		MSG
+	fi
+}
+
+unpack_base()
+{
+	info "unpacking $BASE_TARBALL into $TREE"
+	rm -rf "$TREE.tmp"
+	mkdir -p "$TREE.tmp"
+	tar -C "$TREE.tmp" --strip-components=1 -xf "$BASE_TARBALL"
+	git -C "$TREE.tmp" init -q
+	git -C "$TREE.tmp" config core.autocrlf false
+	git -C "$TREE.tmp" config gc.auto 0
+	git -C "$TREE.tmp" add -A -f .
+	GIT_AUTHOR_NAME="Debian linux-source-6.12" GIT_AUTHOR_EMAIL="debian-kernel@lists.debian.org" \
+	GIT_AUTHOR_DATE="$GIT_COMMITTER_DATE" \
+		git -C "$TREE.tmp" commit -q -m "Linux base ($(basename "$BASE_TARBALL"), sha256 $sha)"
+	git -C "$TREE.tmp" tag base
+	git -C "$TREE.tmp" config cpuflags.basesha "$sha"
+	rm -rf "$TREE" "$BASE_TREE"
+	mv "$TREE.tmp" "$TREE"
+}
+
+ensure_base()
+{
+	if [ -d "$TREE/.git" ] && [ "$(tgit config cpuflags.basesha || true)" = "$sha" ]; then
+		return
+	fi
+	if [ -d "$TREE/.git" ] && [ -z "${FORCE:-}" ] && ! work_is_exported; then
+		die "build/linux holds commits that are not exported; run 'make export' or set FORCE=1"
+	fi
+	unpack_base
+}
+
+# True when build/linux's HEAD holds nothing the repo does not: it is the
+# last prepared commit, or its content equals what the repo now describes
+# ($1, when composed) or last described.
+work_is_exported()
+{
+	tgit rev-parse -q --verify refs/tags/prepared >/dev/null || return 0
+	[ "$(tgit rev-parse HEAD)" = "$(tgit rev-parse prepared)" ] && return 0
+	[ -n "${1:-}" ] && tgit diff --quiet "$1" HEAD && return 0
+	tgit diff --quiet prepared HEAD
+}
+
+# Files of component $1 that live at kernel paths: every file below a
+# folder whose name is a top-level entry of the base tree.
+component_kernel_files()
+{
+	local comp=$1 d
+	[ -d "$TOP/$comp" ] || return 0
+	for d in $(cd "$TOP/$comp" && ls -d */ 2>/dev/null); do
+		d=${d%/}
+		tgit cat-file -e "base:$d" 2>/dev/null || continue
+		(cd "$TOP/$comp" && find "$d" -type f | LC_ALL=C sort)
+	done
+}
+
+# Commit the current private index on top of $parent with message file $1.
+commit_index()
+{
+	local tree
+	tree=$(tgit write-tree)
+	parent=$(tgit commit-tree "$tree" -p "$parent" -F "$1")
+}
+
+import_component()
+{
+	local comp=$1 f mode blob files msg=$TOP/$1/import.msg
+	files=$(component_kernel_files "$comp")
+	[ -n "$files" ] || return 0
+	[ -r "$msg" ] || die "$comp has new files but no $comp/import.msg (their commit message)"
+	for f in $files; do
+		mode=100644
+		[ -x "$TOP/$comp/$f" ] && mode=100755
+		blob=$(tgit hash-object -w "$TOP/$comp/$f")
+		tgit update-index --add --cacheinfo "$mode,$blob,$f"
+	done
+	GIT_AUTHOR_NAME=$(sed -n 's/^Signed-off-by: \(.*\) <.*/\1/p' "$msg" | head -1) \
+	GIT_AUTHOR_EMAIL=$(sed -n 's/^Signed-off-by: .*<\(.*\)>.*/\1/p' "$msg" | head -1) \
+	GIT_AUTHOR_DATE="$GIT_COMMITTER_DATE" \
+		commit_index "$msg"
+}
+
+apply_patch()
+{
+	local p=$1 info msg patch
+	[ -r "$TOP/$p" ] || die "series names $p, which does not exist"
+	info=$(mktemp) msg=$(mktemp) patch=$(mktemp)
+	git mailinfo "$msg" "$patch" <"$TOP/$p" >"$info"
+	# git apply takes no fuzz: every context line must match.
+	if ! out=$(cd "$TREE" && git apply --cached --whitespace=nowarn "$patch" 2>&1); then
+		rm -f "$info" "$msg" "$patch"
+		echo "$out" >&2
+		die "patch $p does not apply (see the file named above); fix it or the base"
+	fi
+	{ sed -n 's/^Subject: //p' "$info"; echo; cat "$msg"; } >"$msg.full"
+	GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' "$info") \
+	GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' "$info") \
+	GIT_AUTHOR_DATE=$(sed -n 's/^Date: //p' "$info") \
+		commit_index "$msg.full"
+	rm -f "$info" "$msg" "$msg.full" "$patch"
+}
+
+compose_series()
+{
+	local comp p
+	export GIT_INDEX_FILE=$B/.prepare-index.$$
+	rm -f "$GIT_INDEX_FILE"
+	tgit read-tree base
+	parent=$(tgit rev-parse base)
+	for comp in $COMPONENTS; do
+		import_component "$comp"
+	done
+	imported=$parent
+	while read -r p; do
+		case "$p" in ''|'#'*) continue ;; esac
+		apply_patch "$p"
+	done <"$TOP/series"
+	rm -f "$GIT_INDEX_FILE"
+	unset GIT_INDEX_FILE
+}
+
+checkout_series()
+{
+	local head
+	if ! tgit diff --quiet || ! tgit diff --cached --quiet; then
+		die "build/linux has uncommitted edits: commit them and run 'make export', or discard them"
+	fi
+	head=$(tgit rev-parse HEAD)
+	if [ "$head" != "$parent" ] && [ -z "${FORCE:-}" ] && ! work_is_exported "$parent"; then
+		die "build/linux has commits that are not exported; run 'make export' or set FORCE=1"
+	fi
+	tgit tag -f imported "$imported" >/dev/null
+	tgit tag -f prepared "$parent" >/dev/null
+	# Only files that differ are rewritten, so make rebuilds only those.
+	tgit checkout -q -B work "$parent"
+}
+
+ensure_base_worktree()
+{
+	if [ "$(git -C "$BASE_TREE" rev-parse HEAD 2>/dev/null)" != "$(tgit rev-parse base)" ]; then
+		rm -rf "$BASE_TREE"
+		tgit worktree prune
+		tgit worktree add -q --detach "$BASE_TREE" base
+	fi
+}
+
+mkdir -p "$B"
+check_base_tarball
+ensure_base
+compose_series
+# --compose-only: check that the repo's series applies, touch nothing.
+if [ "${1:-}" = --compose-only ]; then
+	echo "series applies: $(tgit rev-list --count "$imported..$parent") patches on $(tgit rev-list --count "base..$imported") imports" >&2
+	exit 0
+fi
+checkout_series
+ensure_base_worktree
+echo "build/linux: $(tgit rev-list --count base..work) commits on the base ($(tgit rev-list --count imported..work) patches)" >&2

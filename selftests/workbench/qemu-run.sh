@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The one place that knows the QEMU command line.  Boots a kernel variant
+# with build/initramfs.cpio, its modules and a job, and judges the run.
+#
+#   qemu-run.sh [options] (--job FILE | --cmd 'shell command')
+#     --variant V     patched (default), debug or baseline
+#     --cpus N        vCPUs (default $CPUS or 4)
+#     --append ARGS   extra kernel command line
+#     --timeout S     kill the guest after S seconds (default 300)
+#     --tcg MODE      single (default; safe for text patching) or multi
+#     --name NAME     log names: build/logs/NAME.console.log, NAME.job.log
+#     --allow RE      console lines matching RE are not counted as splats
+#     --quiet         do not copy the job's output to stdout
+#
+# Exit: 0 the job exited 0 and the console is clean; 1 the job failed;
+# 2 the kernel splatted (panic, oops, BUG, WARNING, lockdep, RCU stall);
+# 3 the guest hung and was killed at its timeout.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+variant=patched cpus=${CPUS:-4} append= timeout=300 tcg=single name= allow='^$'
+job= cmd= quiet=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--variant) variant=$2; shift ;;
+	--cpus) cpus=$2; shift ;;
+	--append) append=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	--tcg) tcg=$2; shift ;;
+	--name) name=$2; shift ;;
+	--allow) allow=$2; shift ;;
+	--job) job=$2; shift ;;
+	--cmd) cmd=$2; shift ;;
+	--quiet) quiet=1 ;;
+	*) die "qemu-run.sh: unknown option '$1'" ;;
+	esac
+	shift
+done
+
+make_target_of()
+{
+	case "$1" in patched) echo kernel ;; debug) echo kernel-debug ;; baseline) echo baseline-kernel ;; esac
+}
+
+case "$variant" in
+patched) kernel=$B/bzImage ;;
+debug|baseline) kernel=$B/bzImage-$variant ;;
+*) die "unknown variant '$variant' (patched, debug, baseline)" ;;
+esac
+case "$tcg" in single|multi) ;; *) die "--tcg takes single or multi, not '$tcg'" ;; esac
+[ -r "$kernel" ] || die "$kernel not built: run 'make $(make_target_of "$variant")'"
+[ -r "$B/initramfs.cpio" ] || die "build/initramfs.cpio not built: run 'make guest'"
+[ -n "$job$cmd" ] || die "qemu-run.sh needs --job FILE or --cmd 'command'"
+: "${name:=$variant}"
+
+mkdir -p "$LOGS" "$B/guest/run"
+console=$LOGS/$name.console.log
+joblog=$LOGS/$name.job.log
+run=$B/guest/run/$name
+mkdir -p "$run/job"
+if [ -n "$job" ]; then cp "$job" "$run/job/job"; else printf '%s\n' "$cmd" >"$run/job/job"; fi
+(cd "$run/job" && echo job | cpio -o -H newc --quiet) >"$run/job.cpio"
+cat "$B/initramfs.cpio" "$B/modules-$variant.cpio" "$run/job.cpio" >"$run/initrd" 2>/dev/null ||
+	cat "$B/initramfs.cpio" "$run/job.cpio" >"$run/initrd"
+
+# Generous watchdogs: TCG is slow, and slowness is not a stall.
+cmdline="console=ttyS0 panic=-1 watchdog_thresh=165 workqueue.watchdog_thresh=420"
+cmdline="$cmdline rcupdate.rcu_cpu_stall_timeout=300 $append"
+
+rm -f "$console" "$joblog"
+rc=0
+timeout --kill-after=10 "$timeout" \
+	qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
+		-accel tcg,thread="$tcg" -M q35 -cpu max -smp "$cpus" -m 1G \
+		-bios /usr/share/qemu/qboot.rom \
+		-kernel "$kernel" -initrd "$run/initrd" -append "$cmdline" \
+		-serial file:"$console" -serial file:"$joblog" </dev/null || rc=$?
+
+[ -n "$quiet" ] || grep -v '^WORKBENCH: ' "$joblog" 2>/dev/null || true
+
+splats=$(grep -n -E 'Kernel panic|Oops|BUG:|WARNING:|kernel BUG|general protection fault|detected stalls|rcu_.*self-detected|INFO: task .* blocked|possible (recursive|circular) locking|inconsistent lock state|UBSAN:|Call Trace:' \
+	"$console" 2>/dev/null | grep -v -E "$allow" | head -20 || true)
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	echo "FAIL: $name: guest hung, killed after ${timeout}s; console: $console" >&2
+	[ -z "$splats" ] || echo "$splats" >&2
+	exit 3
+fi
+if [ -n "$splats" ]; then
+	echo "FAIL: $name: the kernel splatted; console: $console" >&2
+	echo "$splats" >&2
+	exit 2
+fi
+jrc=$(sed -n 's/^WORKBENCH: exit \([0-9]*\).*/\1/p' "$joblog" 2>/dev/null | tail -1)
+if [ -z "$jrc" ]; then
+	echo "FAIL: $name: the guest stopped before the job ended (qemu rc $rc); console: $console" >&2
+	tail -5 "$console" >&2
+	exit 1
+fi
+[ "$jrc" -eq 0 ] || { echo "FAIL: $name: the job exited $jrc; log: $joblog" >&2; exit 1; }
+exit 0
