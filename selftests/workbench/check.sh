@@ -81,6 +81,7 @@ boot()
 check_workbench()
 {
 	local scratch=$B/check-scratch
+	ensure_built debug
 	rm -rf "$scratch"
 	mkdir -p "$scratch"
 
@@ -181,9 +182,18 @@ check_build()
 	done
 }
 
+# The parts after "build" use its images; run alone, they build what is missing.
+ensure_built()
+{
+	local img=$B/bzImage-$1
+	[ -r "$img" ] || "$WB/build-kernel.sh" "$1" >&2 || die "cannot build the $1 kernel"
+	[ -r "$B/initramfs.cpio" ] || "$WB/mkinitramfs.sh" >&2 || die "cannot build the guest"
+}
+
 check_kunit_kselftest()
 {
 	local name=check-debug
+	ensure_built debug
 	boot $name debug "$ISOL_ARGS kunit.filter_glob=$KUNIT_GLOB" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5"
 	report_tap kunit "$LOGS/$name.console.log"
@@ -193,6 +203,7 @@ check_kunit_kselftest()
 check_bench_control()
 {
 	local name=check-bench-stock
+	ensure_built baseline
 	boot $name baseline "$ISOL_ARGS pti=on" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5 -S idle,kprobe,perf -n kprobe=1,perf=1"
 	report_tap "stock kernel sees IPIs" "$LOGS/$name.job.log" --expect-plan

@@ -87,7 +87,7 @@ static int nr_isolated;
 static unsigned int seconds = 20, settle = 10;
 static pid_t spinners[MAX_CPUS];
 static int nr_spinners;
-static bool tracing;
+static bool tracing;	/* the callbacks are named */
 
 /* Trace events collected by the reader thread. */
 struct event {
@@ -408,15 +408,20 @@ static pthread_t reader_thread;
 static int start_tracing(void)
 {
 	char path[256], list[128], filter[160];
+	int ret;
 
-	if (access(TRACEFS "/instances", F_OK))
-		return -ENOENT;
 	rmdir(INSTANCE);
-	if (mkdir(INSTANCE, 0700))
-		return -errno;
+	if (mkdir(INSTANCE, 0700)) {
+		ret = -errno;
+		ksft_print_msg("mkdir %s: %s\n", INSTANCE, strerror(errno));
+		return ret;
+	}
 	/* CLOCK_MONOTONIC timestamps, to match the source windows. */
-	if (write_file(INSTANCE "/trace_clock", "mono"))
-		return -EINVAL;
+	ret = write_file(INSTANCE "/trace_clock", "mono");
+	if (ret) {
+		ksft_print_msg("trace_clock mono: %s\n", strerror(-ret));
+		return ret;
+	}
 	write_file(INSTANCE "/buffer_size_kb", "4096");
 	format_cpulist(&isolated, list, sizeof(list));
 	for (size_t i = 0; i < ARRAY_SIZE(trace_events); i++) {
@@ -425,8 +430,11 @@ static int start_tracing(void)
 		/* The filter only saves buffer space: lines are checked again. */
 		write_file(path, "%s", filter);
 		snprintf(path, sizeof(path), INSTANCE "/events/%s/enable", trace_events[i][0]);
-		if (write_file(path, "1"))
-			return -ENOENT;
+		ret = write_file(path, "1");
+		if (ret) {
+			ksft_print_msg("enable %s: %s\n", trace_events[i][0], strerror(-ret));
+			return ret;
+		}
 	}
 	if (pthread_create(&reader_thread, NULL, reader, NULL))
 		return -EAGAIN;
@@ -443,7 +451,6 @@ static void stop_tracing(void)
 	pthread_join(reader_thread, NULL);
 	write_file(INSTANCE "/events/enable", "0");
 	rmdir(INSTANCE);
-	tracing = false;
 }
 
 static void attribute_events(struct source *s)
@@ -778,6 +785,21 @@ static void print_table(struct source *sel[], int n)
 		       seconds);
 }
 
+/* Print s as a JSON string. */
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 static void write_json(const char *path, struct source *sel[], int n)
 {
 	char buf[1024], iso[128];
@@ -790,7 +812,9 @@ static void write_json(const char *path, struct source *sel[], int n)
 	read_file("/proc/cmdline", buf, sizeof(buf));
 	buf[strcspn(buf, "\n")] = '\0';
 	format_cpulist(&isolated, iso, sizeof(iso));
-	fprintf(f, "{\"kernel\": \"%s\", \"cmdline\": \"%s\", ", u.release, buf);
+	fprintf(f, "{\"kernel\": \"%s\", \"cmdline\": ", u.release);
+	json_str(f, buf);
+	fprintf(f, ", ");
 	fprintf(f, "\"isolated\": \"%s\", \"seconds\": %u, \"tracing\": %s, \"sources\": [",
 		iso, seconds, tracing ? "true" : "false");
 	for (int i = 0; i < n; i++) {
@@ -800,7 +824,9 @@ static void write_json(const char *path, struct source *sel[], int n)
 		fprintf(f, "%s\n  {\"name\": \"%s\", \"what\": \"%s\", \"skipped\": %s",
 			i ? "," : "", s->name, s->what, s->skipped ? "true" : "false");
 		if (s->skipped) {
-			fprintf(f, ", \"why\": \"%s\"}", s->skip_why);
+			fprintf(f, ", \"why\": ");
+			json_str(f, s->skip_why);
+			fprintf(f, "}");
 			continue;
 		}
 		fprintf(f, ", \"ops\": %lu, \"total\": %llu, \"cpus\": {", s->ops, s->total);
@@ -841,7 +867,7 @@ int main(int argc, char **argv)
 	struct source *sel[NR_SOURCES];
 	const char *json = NULL, *only = NULL;
 	char buf[256];
-	int opt, n = 0;
+	int opt, ret, n = 0;
 
 	while ((opt = getopt(argc, argv, "t:s:i:S:j:m:n:h")) != -1) {
 		switch (opt) {
@@ -910,8 +936,10 @@ int main(int argc, char **argv)
 	ksft_print_msg("isolated CPUs %s, %us per source, %us settle\n", buf, seconds, settle);
 	if (start_spinners())
 		ksft_exit_fail_msg("cannot start spinners: %s\n", strerror(errno));
-	if (start_tracing())
-		ksft_print_msg("tracing unavailable: callbacks will not be named\n");
+	ret = start_tracing();
+	if (ret)
+		ksft_print_msg("tracing unavailable (%s): callbacks will not be named\n",
+			       strerror(-ret));
 	sleep(settle);
 
 	for (int i = 0; i < n; i++)
