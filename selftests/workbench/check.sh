@@ -89,7 +89,9 @@ check_workbench()
 	rsync -a --exclude build --exclude .git "$TOP/" "$scratch/top/"
 	p=$(grep -v '^#' "$TOP/series" | head -1)
 	if [ -n "$p" ]; then
-		sed -i '0,/^ [^ ]/s/^ \([^ ]\)/ XX-not-in-base-XX \1/' "$scratch/top/$p"
+		# Change the first context line of the first hunk.
+		awk '!done && hunk && /^ / { $0 = " XX-not-in-the-base-XX" substr($0, 2); done = 1 }
+		     /^@@ / { hunk = 1 } { print }' "$TOP/$p" >"$scratch/top/$p"
 		expect "workbench: a broken patch is named and stops preparation" fail \
 			"patch $p does not apply" -- env TOP="$scratch/top" "$WB/prepare-tree.sh" --compose-only
 	else
@@ -122,7 +124,20 @@ check_workbench()
 
 	expect "workbench: lint (series, headers, checkpatch)" 0 "patches clean" -- "$WB/lint-patches.sh"
 
+	# A repo edited after build/linux was prepared: export must not
+	# write the tree's older files over it.
+	rsync -a --exclude build --exclude .git "$TOP/" "$scratch/edited/"
+	f=$(cd "$scratch/edited" && find selftests/tools -name '*.c' | head -1)
+	echo "/* edited after make tree */" >>"$scratch/edited/$f"
+	cp "$scratch/edited/$f" "$scratch/edited.c"
+	expect "workbench: export refuses to overwrite newer repo files" fail \
+		"the repo changed since build/linux was prepared" -- \
+		env TOP="$scratch/edited" "$WB/export-tree.sh"
+	cmp -s "$scratch/edited/$f" "$scratch/edited.c" ||
+		result "not ok" "workbench: the refused export wrote nothing" "$f was overwritten"
+
 	# The round trip regenerates the repo's own files byte for byte.
+	"$WB/prepare-tree.sh" >/dev/null 2>&1 || true
 	before=$(cd "$TOP" && git status --porcelain=v1 -uall && git diff | sha1sum)
 	expect "workbench: export of the prepared tree changes nothing" 0 "Exported" -- "$WB/export-tree.sh"
 	after=$(cd "$TOP" && git status --porcelain=v1 -uall && git diff | sha1sum)

@@ -31,6 +31,15 @@ if [ "${1:-}" = "--mail" ]; then
 	exit 0
 fi
 
+# Exporting from a tree prepared before the repo last changed would write
+# the tree's older files over the repo's newer ones: refuse.
+tip=$("$WB/prepare-tree.sh" --print-tip 2>/dev/null) ||
+	die "the repo's series does not apply: fix it before exporting"
+[ "$tip" = "$(tgit rev-parse prepared)" ] ||
+	die "the repo changed since build/linux was prepared; exporting would overwrite that change.
+Run 'make tree' first (it refuses if build/linux has commits of its own; then
+move those commits onto the new 'work' by hand, e.g. git -C build/linux cherry-pick)."
+
 tgit merge-base --is-ancestor imported HEAD ||
 	die "build/linux's history no longer contains the 'imported' commit; re-run 'make tree'"
 

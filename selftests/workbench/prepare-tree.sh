@@ -187,10 +187,13 @@ check_base_tarball
 ensure_base
 compose_series
 # --compose-only: check that the repo's series applies, touch nothing.
-if [ "${1:-}" = --compose-only ]; then
+# --print-tip: the same, and print the commit the repo describes.
+case "${1:-}" in
+--compose-only|--print-tip)
 	echo "series applies: $(tgit rev-list --count "$imported..$parent") patches on $(tgit rev-list --count "base..$imported") imports" >&2
-	exit 0
-fi
+	[ "$1" = --compose-only ] || echo "$parent"
+	exit 0 ;;
+esac
 checkout_series
 ensure_base_worktree
 echo "build/linux: $(tgit rev-list --count base..work) commits on the base ($(tgit rev-list --count imported..work) patches)" >&2
