@@ -107,11 +107,15 @@ check_workbench()
 		env EXTRA_FRAGMENTS="$scratch/bad.config" "$WB/build-kernel.sh" baseline --config-only
 
 	# A missing package, not root: the apt-get line to run, non-zero.
-	chmod o+rx "$WB" "$WB"/*.sh 2>/dev/null || true
+	# (A copy in /tmp, so that the clone's own permissions do not matter.)
+	d=$(mktemp -d /tmp/cpu_flags-deps.XXXXXX)
+	cp "$WB/deps.sh" "$WB/lib.sh" "$d/" && chmod 755 "$d" && chmod 644 "$d"/*
 	expect "workbench: a missing package prints the apt-get line" fail \
 		"apt-get install -y cpu-flags-no-such-package" -- \
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
-		env DEPS_EXTRA=cpu-flags-no-such-package bash "$WB/deps.sh" build
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEPS_EXTRA=cpu-flags-no-such-package \
+		TOP=/nonexistent bash "$d/deps.sh" build
+	rm -rf "$d"
 
 	# A guest that never ends: killed at its timeout, reported, exit 3.
 	expect "workbench: a hanging guest is killed and reported" 3 \
@@ -165,6 +169,14 @@ check_build()
 		result "not ok" "build: debug kernel" "see $LOGS/build-debug.log"
 		sed 's/^/#   /' "$LOGS/check-build.out" | tail -20
 		return 0
+	fi
+	# What the (incremental) build compiled and linked, objtool's
+	# vmlinux.o noinstr validation included: no warnings.
+	if grep -E '(: |^)warning:' "$LOGS/build-debug.log" >"$LOGS/check-build.warn"; then
+		result "not ok" "build: debug kernel builds without warnings" "$LOGS/build-debug.log"
+		sed 's/^/#   /' "$LOGS/check-build.warn" | head -20
+	else
+		result ok "build: debug kernel builds without warnings (objtool noinstr included)"
 	fi
 	if "$WB/build-kernel.sh" baseline >>"$LOGS/check-build.out" 2>&1; then
 		result ok "build: baseline kernel"
