@@ -33,9 +33,22 @@ fi
 
 # Exporting from a tree prepared before the repo last changed would write
 # the tree's older files over the repo's newer ones: refuse.
-tip=$("$WB/prepare-tree.sh" --print-tip 2>/dev/null) ||
-	die "the repo's series does not apply: fix it before exporting"
-[ "$tip" = "$(tgit rev-parse prepared)" ] ||
+tip=$("$WB/prepare-tree.sh" --print-tip 2>"$B/.export.err") || {
+	cat "$B/.export.err" >&2
+	die "cannot compose the repo's series (above): fix it before exporting"
+}
+# Safe when the repo describes what build/linux holds or held: the
+# prepared commit or one of the commits made on it since.
+repo_is_behind_tree()
+{
+	local t c
+	t=$(tgit rev-parse "$tip^{tree}")
+	for c in prepared $(tgit rev-list -n 200 prepared..HEAD); do
+		[ "$t" = "$(tgit rev-parse "$c^{tree}")" ] && return 0
+	done
+	return 1
+}
+repo_is_behind_tree ||
 	die "the repo changed since build/linux was prepared; exporting would overwrite that change.
 Run 'make tree' first (it refuses if build/linux has commits of its own; then
 move those commits onto the new 'work' by hand, e.g. git -C build/linux cherry-pick)."
@@ -110,7 +123,7 @@ export_patches()
 	local tmp p name subject comp excl=() f new_series
 	tmp=$(mktemp -d)
 	for f in $added; do excl+=(":(exclude)$f"); done
-	fmt_patch -o "$tmp" imported..HEAD -- . "${excl[@]}"
+	fmt_patch --no-numbered -o "$tmp" imported..HEAD -- . "${excl[@]}"
 	new_series=$(mktemp)
 	sed -n '/^#/p' "$TOP/series" >"$new_series"
 	declare -A keep=()
@@ -139,4 +152,6 @@ export_patches()
 
 export_files
 export_patches
+# The repo now describes HEAD: later exports compare against it.
+tgit tag -f prepared HEAD >/dev/null
 echo "Exported; review with 'git status' and 'git diff', then 'make lint'." >&2

@@ -12,6 +12,13 @@
 : "${BASE_TREE:=$B/linux-base}"
 : "${LOGS:=$B/logs}"
 
+# The base is defined once, in the Makefile; read it from there when a
+# script is run by hand.
+if [ -z "${BASE_SHA256:-}" ] && [ -r "$TOP/Makefile" ]; then
+	eval "$(sed -n 's/^\(BASE_[A-Z0-9_]*\) *:= *\(.*\)$/\1="\2"/p' "$TOP/Makefile")"
+fi
+: "${ISOL_ARGS:=$(make -s -C "$TOP" print-isol 2>/dev/null)}"
+
 die()
 {
 	echo "error: $*" >&2
