@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _LINUX_CPU_FLAGS_H
+#define _LINUX_CPU_FLAGS_H
+
+/*
+ * cpu_flags: one word per CPU that holds the CPU's mode, the kernel work
+ * waiting for its next kernel entry, a pin bit and RCU's watching counter.
+ * See Documentation/core-api/cpu-flags.rst.
+ *
+ *   31                                 8   7    6      2   1  0
+ *  +------------------------------------+-----+--------+------+
+ *  |  RCU watching counter (odd: RCU is |PIN  |  work  | mode |
+ *  |  watching this CPU)                |     |        |      |
+ *  +------------------------------------+-----+--------+------+
+ *
+ * The mode keeps context tracking's encoding (CT_STATE_*).  A transition
+ * adds (CPU_FLAGS_RCU_WATCHING +/- mode) in one fully ordered RMW: the
+ * counter bumps, the mode changes, work and PIN are left alone, and the
+ * value the RMW returns tells the owner what work is pending.
+ */
+
+#include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/percpu-defs.h>
+#include <linux/types.h>
+#include <asm/page_types.h>
+
+enum cpu_flags_mode {
+	CPU_FLAGS_KERNEL	= 0,
+	CPU_FLAGS_IDLE		= 1,
+	CPU_FLAGS_USER		= 2,
+	CPU_FLAGS_GUEST		= 3,
+};
+
+#define CPU_FLAGS_MODE_MASK	GENMASK(1, 0)
+
+/* Work a remote CPU may leave for the owner's next kernel entry. */
+#define CPU_FLAGS_WORK_TLB	BIT(2)	/* flush the kernel's TLB entries */
+#define CPU_FLAGS_WORK_SYNC	BIT(3)	/* serialize: kernel text changed */
+#define CPU_FLAGS_WORK_MASK	GENMASK(6, 2)
+#define CPU_FLAGS_NR_WORK	2
+
+/* Set by a remote CPU: the owner must wait at kernel entry until cleared. */
+#define CPU_FLAGS_PIN		BIT(7)
+
+/* The lowest bit of RCU's counter: odd while RCU watches the CPU. */
+#define CPU_FLAGS_RCU_WATCHING	BIT(8)
+#define CPU_FLAGS_RCU_MASK	(~GENMASK(7, 0))
+
+/*
+ * The word sits alone on its page so that the page can be mapped into the
+ * PTI user page tables without exposing anything else.
+ */
+struct cpu_flags {
+	atomic_t word;
+} __aligned(PAGE_SIZE);
+
+DECLARE_PER_CPU_PAGE_ALIGNED(struct cpu_flags, cpu_flags);
+
+static __always_inline unsigned int cpu_flags_mode_of(unsigned int v)
+{
+	return v & CPU_FLAGS_MODE_MASK;
+}
+
+static __always_inline unsigned int cpu_flags_work_of(unsigned int v)
+{
+	return v & CPU_FLAGS_WORK_MASK;
+}
+
+/*
+ * The word-level rules, on any instance of the word (the live per-CPU
+ * words, and test instances in the KUnit suite).
+ */
+
+/**
+ * __cpu_flags_switch - change the mode; owner only
+ * @w: the owner's word
+ * @delta: CPU_FLAGS_RCU_WATCHING + new mode - old mode
+ *
+ * One fully ordered RMW.  Returns the new value: its work bits are the
+ * work that was pending at the switch, and PIN says a pinner holds the
+ * CPU.  Work bits are never changed here.
+ */
+static __always_inline unsigned int __cpu_flags_switch(atomic_t *w, int delta)
+{
+	return raw_atomic_add_return(delta, w);
+}
+
+/**
+ * __cpu_flags_defer - leave @work for the owner, if its mode allows
+ * @w: the target's word
+ * @work: CPU_FLAGS_WORK_* bits
+ * @modes: the modes in which deferral is allowed, as BIT(mode)
+ *
+ * Context: any.  The caller's own update (the reason for the work) must be
+ * ordered before this call by a full barrier; see cpu_flags_defer_work().
+ *
+ * Return: true if the work is set and the owner will see it in the value
+ * its next switch returns; false if the mode did not allow it, and the
+ * caller must do it the old way (an IPI).
+ */
+static __always_inline bool __cpu_flags_defer(atomic_t *w, unsigned int work,
+					      unsigned int modes)
+{
+	int old = raw_atomic_read(w);
+
+	do {
+		if (!(modes & BIT(cpu_flags_mode_of(old))))
+			return false;
+	} while (!raw_atomic_try_cmpxchg(w, &old, old | work));
+	return true;
+}
+
+/**
+ * __cpu_flags_done - the owner did the work it saw
+ * @w: the owner's word
+ * @seen: the work bits of the value its switch returned
+ *
+ * Only bits the owner saw and did are cleared: work left since then stays.
+ */
+static __always_inline void __cpu_flags_done(atomic_t *w, unsigned int seen)
+{
+	raw_atomic_andnot(seen & CPU_FLAGS_WORK_MASK, w);
+}
+
+/**
+ * __cpu_flags_pin - hold a CPU that is in user mode there
+ * @w: the target's word
+ *
+ * Return: true if PIN was set while the target was in USER mode and not
+ * pinned already.  The target then waits at its next kernel entry until
+ * __cpu_flags_unpin().
+ */
+static __always_inline bool __cpu_flags_pin(atomic_t *w)
+{
+	int old = raw_atomic_read(w);
+
+	do {
+		if (cpu_flags_mode_of(old) != CPU_FLAGS_USER || (old & CPU_FLAGS_PIN))
+			return false;
+	} while (!raw_atomic_try_cmpxchg(w, &old, old | CPU_FLAGS_PIN));
+	return true;
+}
+
+/**
+ * __cpu_flags_unpin - release a pinned CPU
+ * @w: the target's word
+ *
+ * Release ordering: what the pinner wrote for the target is visible to the
+ * target once it sees PIN clear (with acquire).  Returns the old value.
+ */
+static __always_inline unsigned int __cpu_flags_unpin(atomic_t *w)
+{
+	return raw_atomic_fetch_andnot_release(CPU_FLAGS_PIN, w);
+}
+
+#ifdef CONFIG_CPU_FLAGS
+bool cpu_flags_tracked(int cpu);
+bool cpu_flags_defer_work(int cpu, unsigned int work);
+bool cpu_flags_pin(int cpu);
+void cpu_flags_unpin(int cpu);
+void cpu_flags_do_work(unsigned int seen);
+#else
+static inline bool cpu_flags_tracked(int cpu) { return false; }
+static inline bool cpu_flags_defer_work(int cpu, unsigned int work) { return false; }
+static inline bool cpu_flags_pin(int cpu) { return false; }
+static inline void cpu_flags_unpin(int cpu) { }
+static inline void cpu_flags_do_work(unsigned int seen) { }
+#endif /* CONFIG_CPU_FLAGS */
+
+#endif /* _LINUX_CPU_FLAGS_H */
