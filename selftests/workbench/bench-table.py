@@ -33,11 +33,11 @@ def main(argv):
             if s["name"] not in names:
                 names.append(s["name"])
     first = runs[0][1]
-    print(f"IPIs on isolated CPUs {first['isolated']}, {first['seconds']} s per source, "
-          "CAL+TLB+RES+IWI rows of /proc/interrupts")
+    print(f"IPIs on isolated CPUs {first['isolated']} / load operations, "
+          f"{first['seconds']} s per source, CAL+TLB+RES+IWI rows of /proc/interrupts")
     for label, r in runs:
         print(f"  {label}: {r['kernel']}: {r['cmdline']}")
-    head = f"{'source':<9}" + "".join(f"{label:>14}" for label, _ in runs)
+    head = f"{'source':<9}" + "".join(f"{label:>16}" for label, _ in runs)
     print(head + "   top callbacks (" + " | ".join(l for l, _ in runs) + ")")
     for name in names:
         cells, tops = [], []
@@ -50,9 +50,9 @@ def main(argv):
                 cells.append("skip")
                 tops.append(s.get("why", ""))
             else:
-                cells.append(str(s["total"]))
+                cells.append(f"{s['total']} /{s['ops']}")
                 tops.append(top(s))
-        print(f"{name:<9}" + "".join(f"{c:>14}" for c in cells) + "   " + " | ".join(tops))
+        print(f"{name:<9}" + "".join(f"{c:>16}" for c in cells) + "   " + " | ".join(tops))
     if out:
         with open(out, "w") as f:
             json.dump({label: r for label, r in runs}, f, indent=1)
