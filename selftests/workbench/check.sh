@@ -10,6 +10,8 @@
 #   build      the debug kernel builds; sparse/objtool clean on our files
 #   kunit      KUnit suites at boot of the debug kernel (KTAP)
 #   kselftest  our kselftests in the debug kernel with isolated CPUs (TAP)
+#   rcutorture two rcutorture scenarios on the debug kernel, with and without
+#              nohz_full (RCUTORTURE_SECONDS each, default 60)
 #   bench      the control: on the stock kernel the benchmark sees the
 #              text-patching IPIs on isolated CPUs
 set -eu
@@ -229,6 +231,38 @@ check_kunit_kselftest()
 	report_tap "kselftest interference" "$LOGS/$name.job.log" --expect-plan
 }
 
+# rcutorture scenarios: a config is the debug kernel, a scenario is boot
+# arguments plus rcutorture module parameters.  The verdict is rcutorture's
+# "End of test: SUCCESS" line on a console with no splat.
+: "${RCUTORTURE_SECONDS:=60}"
+rcutorture_scenario()
+{
+	local name=$1 append=$2 params=$3 m
+	m='/lib/modules/$(uname -r)/kernel/kernel'
+	boot "$name" debug "$append" \
+		"insmod $m/torture.ko && insmod $m/rcu/rcutorture.ko $params &&" \
+		"sleep $RCUTORTURE_SECONDS && rmmod rcutorture"
+	if grep -q 'End of test: SUCCESS' "$LOGS/$name.console.log"; then
+		result ok "$name: rcutorture End of test: SUCCESS (${RCUTORTURE_SECONDS}s)"
+	else
+		result "not ok" "$name: rcutorture" \
+			"$(grep -m1 -o 'End of test: [A-Z_]*' "$LOGS/$name.console.log" || echo 'no End of test line')"
+	fi
+}
+
+check_rcutorture()
+{
+	ensure_built debug
+	# Like the kernel's TREE04: nohz_full CPUs, every CPU's callbacks
+	# offloaded but one, CPU hotplug, grace-period delays.
+	rcutorture_scenario rcutorture-nohz-full \
+		"nohz_full=1-3 rcu_nocbs=1-3 rcutree.gp_init_delay=3 rcutree.gp_cleanup_delay=3" \
+		"torture_type=rcu onoff_interval=3000 onoff_holdoff=10 stat_interval=15 test_no_idle_hz=1"
+	# And without nohz_full: the idle path, IRQs and NMIs from idle.
+	rcutorture_scenario rcutorture-idle "" \
+		"torture_type=rcu onoff_interval=3000 onoff_holdoff=10 stat_interval=15"
+}
+
 check_bench_control()
 {
 	local name=check-bench-stock
@@ -248,13 +282,15 @@ all)
 	check_build
 	check_workbench
 	check_kunit_kselftest
+	check_rcutorture
 	check_bench_control
 	;;
 workbench) check_workbench ;;
 build) check_build ;;
 kunit|kselftest) check_kunit_kselftest ;;
+rcutorture) check_rcutorture ;;
 bench) check_bench_control ;;
-*) die "unknown part '$part' (all, workbench, build, kunit, kselftest, bench)" ;;
+*) die "unknown part '$part' (all, workbench, build, kunit, kselftest, rcutorture, bench)" ;;
 esac
 echo "1..$n"
 echo "$passed passed, $failed failed, $skipped skipped"
