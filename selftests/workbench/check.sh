@@ -239,10 +239,18 @@ check_kunit_kselftest()
 {
 	local name=check-debug
 	ensure_built debug
-	boot $name debug "$ISOL_ARGS${KUNIT_GLOB:+ kunit.filter_glob=$KUNIT_GLOB}" \
-		"interference -t $CHECK_BENCH_SECONDS -s 5"
+	# A bad cpu_flags.defer= value is reported and ignored.
+	boot $name debug "$ISOL_ARGS cpu_flags.defer=maybe${KUNIT_GLOB:+ kunit.filter_glob=$KUNIT_GLOB}" \
+		"cat /sys/kernel/debug/cpu_flags/stats; interference -t $CHECK_BENCH_SECONDS -s 5"
 	report_tap kunit "$LOGS/$name.console.log"
 	report_tap "kselftest interference" "$LOGS/$name.job.log" --expect-plan
+	if grep -q 'cpu_flags.defer=maybe is not a boolean' "$LOGS/$name.console.log" &&
+	   grep -q '^defer on' "$LOGS/$name.job.log"; then
+		result ok "cpu_flags.defer=maybe is reported and deferral stays on"
+	else
+		result "not ok" "cpu_flags.defer=maybe is reported and deferral stays on" \
+			"see $LOGS/$name.console.log and $name.job.log"
+	fi
 }
 
 # rcutorture scenarios: a config is the debug kernel, a scenario is boot

@@ -47,10 +47,17 @@ unpack_base()
 	git -C "$TREE.tmp" init -q
 	git -C "$TREE.tmp" config core.autocrlf false
 	git -C "$TREE.tmp" config gc.auto 0
+	# Debian's packaging appends "/*" to the top-level .gitignore, which
+	# makes 'git add' refuse every path of a kernel tree: drop that block.
+	sed -i '/^# Debian packaging: ignore everything at the top level/,$d' "$TREE.tmp/.gitignore"
+	sed -i '${/^#$/d}' "$TREE.tmp/.gitignore"
 	git -C "$TREE.tmp" add -A -f .
 	GIT_AUTHOR_NAME="Debian linux-source-6.12" GIT_AUTHOR_EMAIL="debian-kernel@lists.debian.org" \
 	GIT_AUTHOR_DATE="$GIT_COMMITTER_DATE" \
-		git -C "$TREE.tmp" commit -q -m "Linux base ($(basename "$BASE_TARBALL"), sha256 $sha)"
+		git -C "$TREE.tmp" commit -q -m "Linux base ($(basename "$BASE_TARBALL"), sha256 $sha)
+
+Debian's ignore-everything block at the end of .gitignore is dropped,
+so that git add works in the tree as in any kernel tree."
 	git -C "$TREE.tmp" tag base
 	git -C "$TREE.tmp" config cpuflags.basesha "$sha"
 	rm -rf "$TREE" "$BASE_TREE"

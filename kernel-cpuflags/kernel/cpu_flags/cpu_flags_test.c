@@ -266,6 +266,61 @@ static void cpu_flags_test_race(struct kunit *test)
 	KUNIT_EXPECT_GT_MSG(test, r->pins, 0, "the race never pinned: test did not run");
 }
 
+#ifdef CONFIG_CPU_FLAGS
+/* A CPU that is not nohz_full never takes deferred work or a pin. */
+static void cpu_flags_test_untracked_refuses(struct kunit *test)
+{
+	int cpu, n = 0;
+
+	for_each_online_cpu(cpu) {
+		atomic_t *w = per_cpu_ptr(&cpu_flags.word, cpu);
+
+		if (cpu_flags_tracked(cpu))
+			continue;
+		KUNIT_EXPECT_FALSE_MSG(test, cpu_flags_defer_work(cpu, CPU_FLAGS_WORK_TLB),
+				       "deferred to untracked CPU %d", cpu);
+		KUNIT_EXPECT_FALSE_MSG(test, cpu_flags_pin(cpu), "pinned untracked CPU %d", cpu);
+		/* Idle is still recorded for RCU; user mode never is. */
+		KUNIT_EXPECT_NE(test, cpu_flags_mode_of(atomic_read(w)), CPU_FLAGS_USER);
+		n++;
+	}
+	if (!n)
+		kunit_skip(test, "every CPU is tracked");
+}
+
+static int spin_in_kernel(void *arg)
+{
+	struct completion *started = arg;
+
+	complete(started);
+	while (!kthread_should_stop())
+		cpu_relax();
+	return 0;
+}
+
+/* A tracked CPU running kernel code must be sent the IPI. */
+static void cpu_flags_test_tracked_kernel_refuses(struct kunit *test)
+{
+	DECLARE_COMPLETION_ONSTACK(started);
+	struct task_struct *t;
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		if (cpu_flags_tracked(cpu))
+			break;
+	if (cpu >= nr_cpu_ids)
+		kunit_skip(test, "no nohz_full CPU");
+	t = kthread_run_on_cpu(spin_in_kernel, &started, cpu, "cpu_flags_spin/%u");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	wait_for_completion(&started);
+	KUNIT_EXPECT_EQ(test, cpu_flags_mode_of(atomic_read(per_cpu_ptr(&cpu_flags.word, cpu))),
+			CPU_FLAGS_KERNEL);
+	KUNIT_EXPECT_FALSE(test, cpu_flags_defer_work(cpu, CPU_FLAGS_WORK_SYNC));
+	KUNIT_EXPECT_FALSE(test, cpu_flags_pin(cpu));
+	kthread_stop(t);
+}
+#endif /* CONFIG_CPU_FLAGS */
+
 static struct kunit_case cpu_flags_word_cases[] = {
 	KUNIT_CASE(cpu_flags_test_transitions),
 	KUNIT_CASE(cpu_flags_test_counter_wrap),
@@ -281,7 +336,22 @@ static struct kunit_suite cpu_flags_word_suite = {
 	.name = "cpu_flags_word",
 	.test_cases = cpu_flags_word_cases,
 };
+
+#ifdef CONFIG_CPU_FLAGS
+static struct kunit_case cpu_flags_live_cases[] = {
+	KUNIT_CASE(cpu_flags_test_untracked_refuses),
+	KUNIT_CASE(cpu_flags_test_tracked_kernel_refuses),
+	{}
+};
+
+static struct kunit_suite cpu_flags_live_suite = {
+	.name = "cpu_flags_live",
+	.test_cases = cpu_flags_live_cases,
+};
+kunit_test_suites(&cpu_flags_word_suite, &cpu_flags_live_suite);
+#else
 kunit_test_suite(cpu_flags_word_suite);
+#endif
 
 MODULE_DESCRIPTION("KUnit tests of the cpu_flags word rules");
 MODULE_LICENSE("GPL");

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpu_flags: deferral of kernel work to a CPU's next kernel entry, and
+ * pinning a CPU in user mode, on the live per-CPU words.
+ * See Documentation/core-api/cpu-flags.rst.
+ */
+#define pr_fmt(fmt) "cpu_flags: " fmt
+
+#include <linux/context_tracking.h>
+#include <linux/cpu_flags.h>
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/jump_label.h>
+#include <linux/kstrtox.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+#include <asm/cpu_flags.h>
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/cpu_flags.h>
+
+/* cpu_flags.defer=0 sends every IPI as before: the control of every test. */
+DEFINE_STATIC_KEY_TRUE(cpu_flags_defer_key);
+
+static int __init cpu_flags_defer_setup(char *str)
+{
+	bool on;
+
+	if (kstrtobool(str, &on)) {
+		pr_warn("cpu_flags.defer=%s is not a boolean: deferral stays on\n", str);
+		return 1;
+	}
+	if (!on)
+		static_branch_disable(&cpu_flags_defer_key);
+	return 1;
+}
+__setup("cpu_flags.defer=", cpu_flags_defer_setup);
+
+struct cpu_flags_stats {
+	atomic_long_t deferred[CPU_FLAGS_NR_WORK];
+	atomic_long_t refused;
+	atomic_long_t executed[CPU_FLAGS_NR_WORK];
+	atomic_long_t pins;
+};
+static DEFINE_PER_CPU(struct cpu_flags_stats, cpu_flags_stats);
+
+static const char * const cpu_flags_work_names[CPU_FLAGS_NR_WORK] = {
+	[0] = "tlb",
+	[1] = "sync",
+};
+
+static inline int work_index(unsigned int bit)
+{
+	return __ffs(bit) - __ffs(CPU_FLAGS_WORK_MASK);
+}
+
+/**
+ * cpu_flags_tracked - does @cpu track its mode in its cpu_flags word?
+ * @cpu: the CPU
+ *
+ * Only nohz_full CPUs do; the others leave their mode at KERNEL while they
+ * run user code, so a sender must always IPI them.
+ */
+bool cpu_flags_tracked(int cpu)
+{
+	return context_tracking_enabled_cpu(cpu);
+}
+EXPORT_SYMBOL_GPL(cpu_flags_tracked);
+
+/**
+ * cpu_flags_defer_work - leave @work for @cpu's next kernel entry
+ * @cpu: the target
+ * @work: CPU_FLAGS_WORK_* bits
+ *
+ * Context: any.  Orders the caller's prior updates before the read of the
+ * target's mode with a full barrier.
+ *
+ * Return: true if @cpu is in user mode and will do @work before it runs
+ * anything that depends on it; false if the caller must send the IPI.
+ */
+bool cpu_flags_defer_work(int cpu, unsigned int work)
+{
+	struct cpu_flags_stats *st = per_cpu_ptr(&cpu_flags_stats, cpu);
+	bool ok;
+
+	if (!static_branch_likely(&cpu_flags_defer_key) || !cpu_flags_tracked(cpu))
+		return false;
+	/* The update that makes the work necessary, before the mode read. */
+	smp_mb();
+	ok = __cpu_flags_defer(per_cpu_ptr(&cpu_flags.word, cpu), work, BIT(CPU_FLAGS_USER));
+	trace_cpu_flags_defer(cpu, work, ok);
+	if (!ok) {
+		atomic_long_inc(&st->refused);
+		return false;
+	}
+	for (; work; work &= work - 1)
+		atomic_long_inc(&st->deferred[work_index(work & -work)]);
+	return true;
+}
+EXPORT_SYMBOL_GPL(cpu_flags_defer_work);
+
+/**
+ * cpu_flags_do_work - do the work a transition into the kernel returned
+ * @seen: the value the transition returned
+ *
+ * Context: the owning CPU, at kernel entry, interrupts disabled, RCU
+ * watching.  Clears exactly the bits it did.
+ */
+void cpu_flags_do_work(unsigned int seen)
+{
+	struct cpu_flags_stats *st = this_cpu_ptr(&cpu_flags_stats);
+	unsigned int work = cpu_flags_work_of(seen), w;
+
+	arch_cpu_flags_do_work(work);
+	__cpu_flags_done(this_cpu_ptr(&cpu_flags.word), work);
+	for (w = work; w; w &= w - 1)
+		atomic_long_inc(&st->executed[work_index(w & -w)]);
+	trace_cpu_flags_execute(work);
+}
+
+/**
+ * cpu_flags_pin - hold @cpu in user mode
+ * @cpu: the target
+ *
+ * Return: true if @cpu was in user mode and is now pinned: its next
+ * kernel entry waits until cpu_flags_unpin().  Keep the hold short.
+ */
+bool cpu_flags_pin(int cpu)
+{
+	bool ok;
+
+	if (!static_branch_likely(&cpu_flags_defer_key) || !cpu_flags_tracked(cpu))
+		return false;
+	/* What the pinner wrote so far, before the mode read (as for deferral). */
+	smp_mb();
+	ok = __cpu_flags_pin(per_cpu_ptr(&cpu_flags.word, cpu));
+	if (ok)
+		atomic_long_inc(&per_cpu(cpu_flags_stats, cpu).pins);
+	trace_cpu_flags_pin(cpu, ok);
+	return ok;
+}
+EXPORT_SYMBOL_GPL(cpu_flags_pin);
+
+/**
+ * cpu_flags_unpin - release a CPU pinned by cpu_flags_pin()
+ * @cpu: the target
+ */
+void cpu_flags_unpin(int cpu)
+{
+	unsigned int old = __cpu_flags_unpin(per_cpu_ptr(&cpu_flags.word, cpu));
+
+	WARN_ON_ONCE(!(old & CPU_FLAGS_PIN));
+	trace_cpu_flags_unpin(cpu);
+}
+EXPORT_SYMBOL_GPL(cpu_flags_unpin);
+
+static int cpu_flags_stats_show(struct seq_file *m, void *v)
+{
+	int cpu, i;
+
+	seq_printf(m, "defer %s\n", static_key_enabled(&cpu_flags_defer_key) ? "on" : "off");
+	seq_puts(m, "cpu tracked mode");
+	for (i = 0; i < CPU_FLAGS_NR_WORK; i++)
+		seq_printf(m, " deferred_%s", cpu_flags_work_names[i]);
+	seq_puts(m, " refused");
+	for (i = 0; i < CPU_FLAGS_NR_WORK; i++)
+		seq_printf(m, " executed_%s", cpu_flags_work_names[i]);
+	seq_puts(m, " pins\n");
+	for_each_online_cpu(cpu) {
+		struct cpu_flags_stats *st = per_cpu_ptr(&cpu_flags_stats, cpu);
+		unsigned int v = atomic_read(per_cpu_ptr(&cpu_flags.word, cpu));
+
+		seq_printf(m, "%d %d %u", cpu, cpu_flags_tracked(cpu), cpu_flags_mode_of(v));
+		for (i = 0; i < CPU_FLAGS_NR_WORK; i++)
+			seq_printf(m, " %ld", atomic_long_read(&st->deferred[i]));
+		seq_printf(m, " %ld", atomic_long_read(&st->refused));
+		for (i = 0; i < CPU_FLAGS_NR_WORK; i++)
+			seq_printf(m, " %ld", atomic_long_read(&st->executed[i]));
+		seq_printf(m, " %ld\n", atomic_long_read(&st->pins));
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cpu_flags_stats);
+
+static int __init cpu_flags_debugfs_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("cpu_flags", NULL);
+
+	debugfs_create_file("stats", 0400, dir, NULL, &cpu_flags_stats_fops);
+	return 0;
+}
+late_initcall(cpu_flags_debugfs_init);
