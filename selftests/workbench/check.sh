@@ -227,6 +227,12 @@ check_build()
 	done <<<"$files"
 }
 
+# nth_tap N LOG: the Nth TAP stream of a log that holds several.
+nth_tap()
+{
+	awk -v want="$1" '/^TAP version/ { n++ } n == want' "$2"
+}
+
 # The parts after "build" use its images; run alone, they build what is missing.
 ensure_built()
 {
@@ -241,15 +247,30 @@ check_kunit_kselftest()
 	ensure_built debug
 	# A bad cpu_flags.defer= value is reported and ignored.
 	boot $name debug "$ISOL_ARGS cpu_flags.defer=maybe${KUNIT_GLOB:+ kunit.filter_glob=$KUNIT_GLOB}" \
-		"cat /sys/kernel/debug/cpu_flags/stats; interference -t $CHECK_BENCH_SECONDS -s 5"
+		"cat /sys/kernel/debug/cpu_flags/stats; defer_exec >/tmp/defer_exec.tap;" \
+		"interference -t $CHECK_BENCH_SECONDS -s 5; echo; cat /tmp/defer_exec.tap"
 	report_tap kunit "$LOGS/$name.console.log"
-	report_tap "kselftest interference" "$LOGS/$name.job.log" --expect-plan
+	# The two kselftests' TAP streams, one after the other in the job log.
+	nth_tap 1 "$LOGS/$name.job.log" >"$LOGS/$name.interference.tap"
+	nth_tap 2 "$LOGS/$name.job.log" >"$LOGS/$name.defer_exec.tap"
+	report_tap "kselftest interference" "$LOGS/$name.interference.tap" --expect-plan
+	report_tap "kselftest defer_exec" "$LOGS/$name.defer_exec.tap" --expect-plan
 	if grep -q 'cpu_flags.defer=maybe is not a boolean' "$LOGS/$name.console.log" &&
 	   grep -q '^defer on' "$LOGS/$name.job.log"; then
 		result ok "cpu_flags.defer=maybe is reported and deferral stays on"
 	else
 		result "not ok" "cpu_flags.defer=maybe is reported and deferral stays on" \
 			"see $LOGS/$name.console.log and $name.job.log"
+	fi
+
+	# The control: with cpu_flags.defer=0 the same test sees every deferral refused.
+	name=check-defer-off
+	boot $name debug "$ISOL_ARGS cpu_flags.defer=0" "defer_exec"
+	report_tap "kselftest defer_exec, cpu_flags.defer=0" "$LOGS/$name.job.log" --expect-plan
+	if grep -q '^# deferral off (control)' "$LOGS/$name.job.log"; then
+		result ok "cpu_flags.defer=0 switches deferral off"
+	else
+		result "not ok" "cpu_flags.defer=0 switches deferral off" "see $LOGS/$name.job.log"
 	fi
 }
 
@@ -276,9 +297,11 @@ check_rcutorture()
 {
 	ensure_built debug
 	# Like the kernel's TREE04: nohz_full CPUs, every CPU's callbacks
-	# offloaded but one, CPU hotplug, grace-period delays.
+	# offloaded but one, CPU hotplug, grace-period delays; with PTI on
+	# (the emulated CPU is not Meltdown-affected, so PTI is off unless
+	# forced) while the other scenario runs with it off.
 	rcutorture_scenario rcutorture-nohz-full \
-		"nohz_full=1-3 rcu_nocbs=1-3 rcutree.gp_init_delay=3 rcutree.gp_cleanup_delay=3" \
+		"nohz_full=1-3 rcu_nocbs=1-3 rcutree.gp_init_delay=3 rcutree.gp_cleanup_delay=3 pti=on" \
 		"torture_type=rcu onoff_interval=3000 onoff_holdoff=10 stat_interval=15 test_no_idle_hz=1"
 	# And without nohz_full: the idle path, IRQs and NMIs from idle.
 	rcutorture_scenario rcutorture-idle "" \

@@ -8,7 +8,9 @@
 
 #include <linux/context_tracking.h>
 #include <linux/cpu_flags.h>
+#include <linux/cpumask.h>
 #include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/init.h>
 #include <linux/jump_label.h>
 #include <linux/kstrtox.h>
@@ -19,8 +21,11 @@
 #define CREATE_TRACE_POINTS
 #include <trace/events/cpu_flags.h>
 
-/* cpu_flags.defer=0 sends every IPI as before: the control of every test. */
-DEFINE_STATIC_KEY_TRUE(cpu_flags_defer_key);
+/*
+ * cpu_flags.defer=0 sends every IPI as before: the control of every test.
+ * Set on the command line only, so read-only after init.
+ */
+DEFINE_STATIC_KEY_TRUE_RO(cpu_flags_defer_key);
 
 static int __init cpu_flags_defer_setup(char *str)
 {
@@ -75,8 +80,9 @@ EXPORT_SYMBOL_GPL(cpu_flags_tracked);
  * Context: any.  Orders the caller's prior updates before the read of the
  * target's mode with a full barrier.
  *
- * Return: true if @cpu is in user mode and will do @work before it runs
- * anything that depends on it; false if the caller must send the IPI.
+ * Return: true if @cpu is in user mode and will do @work at its next
+ * kernel entry (see cpu_flags_do_work()); false if the caller must send
+ * the IPI.
  */
 bool cpu_flags_defer_work(int cpu, unsigned int work)
 {
@@ -182,11 +188,40 @@ static int cpu_flags_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(cpu_flags_stats);
 
+/*
+ * For tests, root only: writing a CPU number leaves a TLB flush and a
+ * sync_core for that CPU as a sender would, and fails with EAGAIN where a
+ * sender would have to send the IPI.  Nothing depends on that work, so
+ * the write cannot harm the target; it only lets a test watch the target
+ * do deferred work at its next kernel entry.
+ */
+static ssize_t cpu_flags_defer_test_write(struct file *file, const char __user *ubuf,
+					  size_t count, loff_t *ppos)
+{
+	unsigned int cpu;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, count, 10, &cpu);
+	if (ret)
+		return ret;
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return -EINVAL;
+	if (!cpu_flags_defer_work(cpu, CPU_FLAGS_WORK_TLB | CPU_FLAGS_WORK_SYNC))
+		return -EAGAIN;
+	return count;
+}
+
+static const struct file_operations cpu_flags_defer_test_fops = {
+	.write = cpu_flags_defer_test_write,
+	.llseek = noop_llseek,
+};
+
 static int __init cpu_flags_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("cpu_flags", NULL);
 
 	debugfs_create_file("stats", 0400, dir, NULL, &cpu_flags_stats_fops);
+	debugfs_create_file("defer_test", 0200, dir, NULL, &cpu_flags_defer_test_fops);
 	return 0;
 }
 late_initcall(cpu_flags_debugfs_init);
