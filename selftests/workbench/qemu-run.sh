@@ -51,6 +51,8 @@ esac
 case "$tcg" in single|multi) ;; *) die "--tcg takes single or multi, not '$tcg'" ;; esac
 [ -r "$kernel" ] || die "$kernel not built: run 'make $(make_target_of "$variant")'"
 [ -r "$B/initramfs.cpio" ] || die "build/initramfs.cpio not built: run 'make guest'"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
+[ -r /usr/share/qemu/qboot.rom ] || die "/usr/share/qemu/qboot.rom missing: apt-get install qemu-system-data"
 [ -n "$job$cmd" ] || die "qemu-run.sh needs --job FILE or --cmd 'command'"
 : "${name:=$variant}"
 
