@@ -17,6 +17,7 @@
 if [ -z "${BASE_SHA256:-}" ] && [ -r "$TOP/Makefile" ]; then
 	eval "$(sed -n 's/^\(BASE_[A-Z0-9_]*\) *:= *\(.*\)$/\1="\2"/p' "$TOP/Makefile")"
 fi
+: "${ISOLATED:=$(sed -n 's/^ISOLATED *?= *//p' "$TOP/Makefile")}"
 : "${ISOL_ARGS:=$(make -s -C "$TOP" print-isol 2>/dev/null)}"
 
 die()
