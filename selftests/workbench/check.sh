@@ -296,8 +296,11 @@ rcutorture_scenario()
 check_rcutorture()
 {
 	ensure_built debug
-	# Like the kernel's TREE04: nohz_full CPUs, every CPU's callbacks
-	# offloaded but one, CPU hotplug, grace-period delays; with PTI on
+	# Like the kernel's TREE04 (nohz_full=1-N): every CPU's callbacks
+	# offloaded but one, CPU hotplug, grace-period delays.  Unlike TREE04
+	# the rcu_node tree has one level: NR_CPUS=8 fits one leaf, and a
+	# smaller rcutree.rcu_fanout_leaf needs RCU_FANOUT set at build time.
+	# With PTI on
 	# (the emulated CPU is not Meltdown-affected, so PTI is off unless
 	# forced) while the other scenario runs with it off.
 	rcutorture_scenario rcutorture-nohz-full \
