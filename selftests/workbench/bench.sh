@@ -34,12 +34,6 @@ run_interference()
 	[ -s "$res/$name.json" ] || die "$name: no JSON in $LOGS/$name.job.log"
 }
 
-if [ "${1:-}" = "--one" ]; then
-	shift
-	run_interference "$@"
-	exit
-fi
-
 for v in baseline patched; do
 	echo "  BENCH   $v kernel, $BENCH_APPEND, ${BENCH_SECONDS}s per source (log: build/logs/bench-$v.*)" >&2
 	run_interference "bench-$v" "$v" "$BENCH_APPEND"
