@@ -19,8 +19,22 @@
  * value the RMW returns tells the owner what work is pending.
  */
 
-#include <linux/atomic.h>
 #include <linux/bits.h>
+
+/* Work a remote CPU may leave for the owner's next kernel entry. */
+#define CPU_FLAGS_WORK_TLB_BIT	2	/* flush the kernel's TLB entries */
+#define CPU_FLAGS_WORK_SYNC_BIT	3	/* serialize: kernel text changed */
+#define CPU_FLAGS_WORK_TLB	BIT(CPU_FLAGS_WORK_TLB_BIT)
+#define CPU_FLAGS_WORK_SYNC	BIT(CPU_FLAGS_WORK_SYNC_BIT)
+#define CPU_FLAGS_WORK_MASK	GENMASK(6, 2)
+#define CPU_FLAGS_NR_WORK	2
+
+/* Offset of struct cpu_flags::entry_taken, for the PTI entry code. */
+#define CPU_FLAGS_ENTRY_TAKEN	4
+
+#ifndef __ASSEMBLY__
+
+#include <linux/atomic.h>
 #include <linux/percpu-defs.h>
 #include <linux/types.h>
 #include <asm/page_types.h>
@@ -34,12 +48,6 @@ enum cpu_flags_mode {
 
 #define CPU_FLAGS_MODE_MASK	GENMASK(1, 0)
 
-/* Work a remote CPU may leave for the owner's next kernel entry. */
-#define CPU_FLAGS_WORK_TLB	BIT(2)	/* flush the kernel's TLB entries */
-#define CPU_FLAGS_WORK_SYNC	BIT(3)	/* serialize: kernel text changed */
-#define CPU_FLAGS_WORK_MASK	GENMASK(6, 2)
-#define CPU_FLAGS_NR_WORK	2
-
 /* Set by a remote CPU: the owner must wait at kernel entry until cleared. */
 #define CPU_FLAGS_PIN		BIT(7)
 
@@ -48,11 +56,17 @@ enum cpu_flags_mode {
 #define CPU_FLAGS_RCU_MASK	(~GENMASK(7, 0))
 
 /*
- * The word sits alone on its page so that the page can be mapped into the
- * PTI user page tables without exposing anything else.
+ * The word sits alone on its page (with the owner's entry record) so that
+ * the page can be mapped into the PTI user page tables without exposing
+ * anything else.
+ *
+ * @entry_taken: work bits the PTI entry code took out of @word before the
+ * CR3 write that did them (see SWITCH_TO_KERNEL_CR3); read and cleared by
+ * the owner's C entry code.  Written by the owner only.
  */
 struct cpu_flags {
 	atomic_t word;
+	unsigned int entry_taken;
 } __aligned(PAGE_SIZE);
 
 DECLARE_PER_CPU_PAGE_ALIGNED(struct cpu_flags, cpu_flags);
@@ -65,6 +79,17 @@ static __always_inline unsigned int cpu_flags_mode_of(unsigned int v)
 static __always_inline unsigned int cpu_flags_work_of(unsigned int v)
 {
 	return v & CPU_FLAGS_WORK_MASK;
+}
+
+/*
+ * A remote CPU may leave work for, skip or pin a CPU only while it runs
+ * user code (or is idle, where the caller allows it) and RCU is not
+ * watching it.  An NMI taken in user mode makes RCU watch while the mode
+ * stays USER: such a CPU is running kernel code and is treated as busy.
+ */
+static __always_inline bool cpu_flags_quiet_in(unsigned int v, unsigned int modes)
+{
+	return (modes & BIT(cpu_flags_mode_of(v))) && !(v & CPU_FLAGS_RCU_WATCHING);
 }
 
 /*
@@ -105,7 +130,7 @@ static __always_inline bool __cpu_flags_defer(atomic_t *w, unsigned int work,
 	int old = raw_atomic_read(w);
 
 	do {
-		if (!(modes & BIT(cpu_flags_mode_of(old))))
+		if (!cpu_flags_quiet_in(old, modes))
 			return false;
 	} while (!raw_atomic_try_cmpxchg(w, &old, old | work));
 	return true;
@@ -136,7 +161,7 @@ static __always_inline bool __cpu_flags_pin(atomic_t *w)
 	int old = raw_atomic_read(w);
 
 	do {
-		if (cpu_flags_mode_of(old) != CPU_FLAGS_USER || (old & CPU_FLAGS_PIN))
+		if (!cpu_flags_quiet_in(old, BIT(CPU_FLAGS_USER)) || (old & CPU_FLAGS_PIN))
 			return false;
 	} while (!raw_atomic_try_cmpxchg(w, &old, old | CPU_FLAGS_PIN));
 	return true;
@@ -157,15 +182,41 @@ static __always_inline unsigned int __cpu_flags_unpin(atomic_t *w)
 #ifdef CONFIG_CPU_FLAGS
 bool cpu_flags_tracked(int cpu);
 bool cpu_flags_defer_work(int cpu, unsigned int work);
+bool cpu_flags_in_user(int cpu);
 bool cpu_flags_pin(int cpu);
 void cpu_flags_unpin(int cpu);
-void cpu_flags_do_work(unsigned int seen);
+unsigned int cpu_flags_entry_work(unsigned int seen, bool trust_taken);
+void cpu_flags_account(unsigned int done);
+
+/*
+ * Filters for the on_each_cpu_cond_mask() family (smp_cond_func_t): true
+ * when @cpu needs the IPI.  @info is ignored.
+ */
+bool cpu_flags_ipi_unless_sync_deferred(int cpu, void *info);
+bool cpu_flags_ipi_unless_tlb_deferred(int cpu, void *info);
+bool cpu_flags_ipi_unless_user(int cpu, void *info);
+
+static __always_inline bool cpu_flags_entry_pending(unsigned int seen)
+{
+	return cpu_flags_work_of(seen) || raw_cpu_read(cpu_flags.entry_taken);
+}
 #else
 static inline bool cpu_flags_tracked(int cpu) { return false; }
 static inline bool cpu_flags_defer_work(int cpu, unsigned int work) { return false; }
+static inline bool cpu_flags_in_user(int cpu) { return false; }
 static inline bool cpu_flags_pin(int cpu) { return false; }
 static inline void cpu_flags_unpin(int cpu) { }
-static inline void cpu_flags_do_work(unsigned int seen) { }
+static __always_inline unsigned int cpu_flags_entry_work(unsigned int seen, bool trust_taken)
+{
+	return 0;
+}
+static inline void cpu_flags_account(unsigned int done) { }
+static inline bool cpu_flags_ipi_unless_sync_deferred(int cpu, void *info) { return true; }
+static inline bool cpu_flags_ipi_unless_tlb_deferred(int cpu, void *info) { return true; }
+static inline bool cpu_flags_ipi_unless_user(int cpu, void *info) { return true; }
+static __always_inline bool cpu_flags_entry_pending(unsigned int seen) { return false; }
 #endif /* CONFIG_CPU_FLAGS */
+
+#endif /* !__ASSEMBLY__ */
 
 #endif /* _LINUX_CPU_FLAGS_H */

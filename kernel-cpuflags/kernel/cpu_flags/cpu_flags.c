@@ -46,6 +46,7 @@ struct cpu_flags_stats {
 	atomic_long_t refused;
 	atomic_long_t executed[CPU_FLAGS_NR_WORK];
 	atomic_long_t pins;
+	atomic_long_t skipped;
 };
 static DEFINE_PER_CPU(struct cpu_flags_stats, cpu_flags_stats);
 
@@ -106,22 +107,89 @@ bool cpu_flags_defer_work(int cpu, unsigned int work)
 EXPORT_SYMBOL_GPL(cpu_flags_defer_work);
 
 /**
- * cpu_flags_do_work - do the work a transition into the kernel returned
- * @seen: the value the transition returned
+ * cpu_flags_in_user - is @cpu in user mode, with RCU not watching it?
+ * @cpu: the target
  *
- * Context: the owning CPU, at kernel entry, interrupts disabled, RCU
- * watching.  Clears exactly the bits it did.
+ * For senders of IPIs whose only purpose is to wait until the target is
+ * not inside some kernel section: a CPU in user mode is in none.  Orders
+ * the caller's prior updates before the read of the mode with a full
+ * barrier; the target's next transition into the kernel is a fully
+ * ordered RMW, so it sees those updates before it runs kernel code.
+ *
+ * Return: true if the caller may skip @cpu.
  */
-void cpu_flags_do_work(unsigned int seen)
+bool cpu_flags_in_user(int cpu)
+{
+	bool user;
+
+	if (!static_branch_likely(&cpu_flags_defer_key) || !cpu_flags_tracked(cpu))
+		return false;
+	smp_mb();
+	user = cpu_flags_quiet_in(atomic_read(per_cpu_ptr(&cpu_flags.word, cpu)),
+				  BIT(CPU_FLAGS_USER));
+	if (user)
+		atomic_long_inc(&per_cpu(cpu_flags_stats, cpu).skipped);
+	return user;
+}
+EXPORT_SYMBOL_GPL(cpu_flags_in_user);
+
+bool cpu_flags_ipi_unless_sync_deferred(int cpu, void *info)
+{
+	return !cpu_flags_defer_work(cpu, CPU_FLAGS_WORK_SYNC);
+}
+EXPORT_SYMBOL_GPL(cpu_flags_ipi_unless_sync_deferred);
+
+bool cpu_flags_ipi_unless_tlb_deferred(int cpu, void *info)
+{
+	return !cpu_flags_defer_work(cpu, CPU_FLAGS_WORK_TLB);
+}
+EXPORT_SYMBOL_GPL(cpu_flags_ipi_unless_tlb_deferred);
+
+bool cpu_flags_ipi_unless_user(int cpu, void *info)
+{
+	return !cpu_flags_in_user(cpu);
+}
+EXPORT_SYMBOL_GPL(cpu_flags_ipi_unless_user);
+
+/**
+ * cpu_flags_entry_work - do the work left for this kernel entry
+ * @seen: the value the owner's transition into the kernel returned
+ * @trust_taken: the work the PTI entry code took (entry_taken) was done by
+ *	this entry's own CR3 write; false where that is not known (NMIs)
+ *
+ * Context: noinstr, in the danger zone: the owning CPU, interrupts
+ * disabled, RCU watching, nothing instrumentable or patchable run since
+ * the entry.  Clears exactly the bits of @seen.
+ *
+ * Return: the work done here or by the entry code, for cpu_flags_account()
+ * once the caller may instrument.
+ */
+noinstr unsigned int cpu_flags_entry_work(unsigned int seen, bool trust_taken)
+{
+	struct cpu_flags *cf = raw_cpu_ptr(&cpu_flags);
+	unsigned int work = cpu_flags_work_of(seen);
+	unsigned int taken = READ_ONCE(cf->entry_taken);
+
+	if (taken)
+		WRITE_ONCE(cf->entry_taken, 0);
+	arch_cpu_flags_do_work(work, taken, trust_taken);
+	if (work)
+		__cpu_flags_done(&cf->word, work);
+	return work | taken;
+}
+
+/**
+ * cpu_flags_account - count and trace the work cpu_flags_entry_work() did
+ * @done: its return value
+ */
+void cpu_flags_account(unsigned int done)
 {
 	struct cpu_flags_stats *st = this_cpu_ptr(&cpu_flags_stats);
-	unsigned int work = cpu_flags_work_of(seen), w;
+	unsigned int w;
 
-	arch_cpu_flags_do_work(work);
-	__cpu_flags_done(this_cpu_ptr(&cpu_flags.word), work);
-	for (w = work; w; w &= w - 1)
+	for (w = done; w; w &= w - 1)
 		atomic_long_inc(&st->executed[work_index(w & -w)]);
-	trace_cpu_flags_execute(work);
+	trace_cpu_flags_execute(done);
 }
 
 /**
@@ -171,7 +239,7 @@ static int cpu_flags_stats_show(struct seq_file *m, void *v)
 	seq_puts(m, " refused");
 	for (i = 0; i < CPU_FLAGS_NR_WORK; i++)
 		seq_printf(m, " executed_%s", cpu_flags_work_names[i]);
-	seq_puts(m, " pins\n");
+	seq_puts(m, " pins skipped\n");
 	for_each_online_cpu(cpu) {
 		struct cpu_flags_stats *st = per_cpu_ptr(&cpu_flags_stats, cpu);
 		unsigned int v = atomic_read(per_cpu_ptr(&cpu_flags.word, cpu));
@@ -182,7 +250,8 @@ static int cpu_flags_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, " %ld", atomic_long_read(&st->refused));
 		for (i = 0; i < CPU_FLAGS_NR_WORK; i++)
 			seq_printf(m, " %ld", atomic_long_read(&st->executed[i]));
-		seq_printf(m, " %ld\n", atomic_long_read(&st->pins));
+		seq_printf(m, " %ld %ld\n", atomic_long_read(&st->pins),
+			   atomic_long_read(&st->skipped));
 	}
 	return 0;
 }
@@ -216,12 +285,28 @@ static const struct file_operations cpu_flags_defer_test_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * For tests, root only: the address of each CPU's word, so that a test can
+ * check that user code cannot read it even where PTI maps it in the user
+ * page tables.
+ */
+static int cpu_flags_words_show(struct seq_file *m, void *v)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		seq_printf(m, "%d %px\n", cpu, per_cpu_ptr(&cpu_flags, cpu));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cpu_flags_words);
+
 static int __init cpu_flags_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("cpu_flags", NULL);
 
 	debugfs_create_file("stats", 0400, dir, NULL, &cpu_flags_stats_fops);
 	debugfs_create_file("defer_test", 0200, dir, NULL, &cpu_flags_defer_test_fops);
+	debugfs_create_file("words", 0400, dir, NULL, &cpu_flags_words_fops);
 	return 0;
 }
 late_initcall(cpu_flags_debugfs_init);

@@ -57,6 +57,30 @@ static void cpu_flags_test_counter_wrap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cpu_flags_mode_of(v), CPU_FLAGS_KERNEL);
 }
 
+/*
+ * An NMI taken in user mode makes RCU watch (the counter turns odd) while
+ * the mode stays USER.  That CPU runs kernel code: no deferral, no skip,
+ * no pin until the NMI has left.
+ */
+static void cpu_flags_test_nmi_in_user(struct kunit *test)
+{
+	atomic_t w = ATOMIC_INIT(W);
+	unsigned int v;
+
+	__cpu_flags_switch(&w, TO(CPU_FLAGS_USER));
+	v = __cpu_flags_switch(&w, W);		/* ct_nmi_enter() from user */
+	KUNIT_EXPECT_EQ(test, cpu_flags_mode_of(v), CPU_FLAGS_USER);
+	KUNIT_EXPECT_FALSE(test, cpu_flags_quiet_in(v, BIT(CPU_FLAGS_USER)));
+	KUNIT_EXPECT_FALSE(test, __cpu_flags_defer(&w, CPU_FLAGS_WORK_TLB, BIT(CPU_FLAGS_USER)));
+	KUNIT_EXPECT_FALSE(test, __cpu_flags_pin(&w));
+	KUNIT_EXPECT_EQ(test, cpu_flags_work_of(atomic_read(&w)), 0);
+
+	v = __cpu_flags_switch(&w, W);		/* ct_nmi_exit() */
+	KUNIT_EXPECT_TRUE(test, cpu_flags_quiet_in(v, BIT(CPU_FLAGS_USER)));
+	KUNIT_EXPECT_TRUE(test, __cpu_flags_defer(&w, CPU_FLAGS_WORK_TLB, BIT(CPU_FLAGS_USER)));
+	KUNIT_EXPECT_TRUE(test, __cpu_flags_pin(&w));
+}
+
 static void cpu_flags_test_defer_modes(struct kunit *test)
 {
 	static const unsigned int allowed[] = {
@@ -325,6 +349,7 @@ static struct kunit_case cpu_flags_word_cases[] = {
 	KUNIT_CASE(cpu_flags_test_transitions),
 	KUNIT_CASE(cpu_flags_test_counter_wrap),
 	KUNIT_CASE(cpu_flags_test_defer_modes),
+	KUNIT_CASE(cpu_flags_test_nmi_in_user),
 	KUNIT_CASE(cpu_flags_test_switch_sees_work),
 	KUNIT_CASE(cpu_flags_test_done_only_seen),
 	KUNIT_CASE(cpu_flags_test_pin),
