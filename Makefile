@@ -17,7 +17,9 @@ JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
 # The guest the benchmarks and tests boot (see selftests/workbench/qemu-run.sh).
 CPUS     ?= 4
 ISOLATED ?= 2-3
-ISOL_ARGS = nohz_full=$(ISOLATED) isolcpus=nohz,domain,managed_irq,$(ISOLATED) rcu_nocbs=$(ISOLATED)
+# tsc=reliable: no clocksource watchdog, whose timer otherwise hops onto
+# the isolated CPUs every few seconds (see ../shared/TESTBED.md).
+ISOL_ARGS = nohz_full=$(ISOLATED) isolcpus=nohz,domain,managed_irq,$(ISOLATED) rcu_nocbs=$(ISOLATED) tsc=reliable
 # Seconds each interference source runs, in the main job and in make check.
 BENCH_SECONDS ?= 20
 CHECK_BENCH_SECONDS ?= 8
@@ -35,7 +37,7 @@ help:
 	@echo '                      CPUs, print the interference table (the main job)'
 	@echo 'make check            run every test; ends with "N passed, N failed"'
 	@echo 'make entry-cost       getpid round trips, stock vs patched, PTI on and off'
-	@echo 'make check-<part>     one part: build, kunit, kselftest, bench, workbench'
+	@echo 'make check-<part>     one part: build, kunit, kselftest, x86, rcutorture, bench, workbench'
 	@echo 'make tree             prepare build/linux (base + components + series)'
 	@echo 'make kernel           build/bzImage (patched)'
 	@echo 'make kernel-debug     build/bzImage-debug (patched, lockdep/PROVE_RCU)'

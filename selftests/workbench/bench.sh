@@ -1,14 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The main job: boot the stock and the patched kernel with isolated CPUs,
-# run the interference benchmark on each and print them side by side.
+# The main job: boot the stock kernel, the patched kernel and the patched
+# kernel with cpu_flags.defer=0 (the control) with isolated CPUs, PTI on and
+# off, run the interference benchmark on each and print the table.
 #
-# Environment: BENCH_SECONDS (per source), BENCH_APPEND (extra kernel
-# arguments, default pti=on), ISOL_ARGS, BENCH_SOURCES (comma list).
+# Environment: BENCH_SECONDS (per source), BENCH_PTI (default "on off"),
+# BENCH_APPEND (extra kernel arguments), ISOL_ARGS, BENCH_SOURCES (comma
+# list), BENCH_FLAGS (interference options, default: SCHED_FIFO spinners and
+# the large-page-split flush counted apart, see cpu-flags.rst).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-: "${BENCH_SECONDS:=20}" "${BENCH_APPEND:=pti=on}" "${BENCH_SOURCES:=}"
+: "${BENCH_SECONDS:=20}" "${BENCH_PTI:=on off}" "${BENCH_APPEND:=}" "${BENCH_SOURCES:=}"
+: "${BENCH_FLAGS:=-F -k cpa_split_flush_tlb_all}"
 res=$B/results
 mkdir -p "$res"
 
@@ -21,7 +25,7 @@ run_interference()
 	job=$B/guest/run/$name.sh
 	mkdir -p "$B/guest/run"
 	cat >"$job" <<-JOB
-	interference -t $BENCH_SECONDS ${BENCH_SOURCES:+-S $BENCH_SOURCES} -j /tmp/result.json $*
+	interference -t $BENCH_SECONDS $BENCH_FLAGS ${BENCH_SOURCES:+-S $BENCH_SOURCES} -j /tmp/result.json $*
 	rc=\$?
 	echo WORKBENCH-JSON-BEGIN; cat /tmp/result.json; echo WORKBENCH-JSON-END
 	exit \$rc
@@ -34,12 +38,22 @@ run_interference()
 	[ -s "$res/$name.json" ] || die "$name: no JSON in $LOGS/$name.job.log"
 }
 
-for v in baseline patched; do
-	echo "  BENCH   $v kernel, $BENCH_APPEND, ${BENCH_SECONDS}s per source (log: build/logs/bench-$v.*)" >&2
-	run_interference "bench-$v" "$v" "$BENCH_APPEND"
+tables=()
+for pti in $BENCH_PTI; do
+	case $pti in on|off) ;; *) die "BENCH_PTI: '$pti' is not on or off" ;; esac
+	for run in "stock baseline" "cpu_flags patched" "defer=0 patched cpu_flags.defer=0"; do
+		set -- $run
+		label=$1 variant=$2
+		shift 2
+		name=bench-$label-pti-$pti
+		name=${name/=/}
+		echo "  BENCH   $label kernel, pti=$pti $*, ${BENCH_SECONDS}s per source (log: build/logs/$name.*)" >&2
+		run_interference "$name" "$variant" "pti=$pti $* $BENCH_APPEND"
+		tables+=("$label=$res/$name.json")
+	done
+	echo
+	echo "=== pti=$pti ==="
+	python3 "$WB/bench-table.py" "${tables[@]: -3}" --json "$res/bench-pti-$pti.json"
 done
 echo
-python3 "$WB/bench-table.py" "stock=$res/bench-baseline.json" \
-	"cpu_flags=$res/bench-patched.json" --json "$res/bench.json"
-echo
-echo "JSON: build/results/bench.json; logs: build/logs/bench-*.log"
+echo "JSON: build/results/bench-pti-*.json; logs: build/logs/bench-*.log"

@@ -23,6 +23,15 @@ build_selftests()
 		find "$B/guest/selftests/$t" -maxdepth 1 -type f -perm -u+x \
 			-exec cp {} "$root/opt/tests/" \;
 	done
+	# The kernel's x86 entry selftests, 64-bit only (no multilib here:
+	# the Makefile says so and builds the rest).
+	mkdir -p "$B/guest/selftests/x86" "$root/opt/tests/x86"
+	make -C "$TREE/tools/testing/selftests/x86" -s OUTPUT="$B/guest/selftests/x86" \
+		CC="gcc -static" KHDR_INCLUDES="-isystem $hdr/usr/include" >"$B/guest/selftests/x86.log" 2>&1 ||
+		die "building selftests/x86 failed: see $B/guest/selftests/x86.log"
+	ls "$B/guest/selftests/x86"/*_64 >/dev/null 2>&1 ||
+		die "selftests/x86 built no 64-bit test: see $B/guest/selftests/x86.log"
+	cp "$B/guest/selftests/x86"/*_64 "$root/opt/tests/x86/"
 }
 
 install_busybox()

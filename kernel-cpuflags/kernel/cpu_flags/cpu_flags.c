@@ -124,6 +124,7 @@ bool cpu_flags_in_user(int cpu)
 
 	if (!static_branch_likely(&cpu_flags_defer_key) || !cpu_flags_tracked(cpu))
 		return false;
+	/* The caller's update before the mode read; pairs with the target's RMW. */
 	smp_mb();
 	user = cpu_flags_quiet_in(atomic_read(per_cpu_ptr(&cpu_flags.word, cpu)),
 				  BIT(CPU_FLAGS_USER));
@@ -288,14 +289,15 @@ static const struct file_operations cpu_flags_defer_test_fops = {
 /*
  * For tests, root only: the address of each CPU's word, so that a test can
  * check that user code cannot read it even where PTI maps it in the user
- * page tables.
+ * page tables.  The real address is the point (a hashed %p is useless to
+ * the test), so it is printed as a number; root can read kallsyms anyway.
  */
 static int cpu_flags_words_show(struct seq_file *m, void *v)
 {
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		seq_printf(m, "%d %px\n", cpu, per_cpu_ptr(&cpu_flags, cpu));
+		seq_printf(m, "%d %#lx\n", cpu, (unsigned long)per_cpu_ptr(&cpu_flags, cpu));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cpu_flags_words);

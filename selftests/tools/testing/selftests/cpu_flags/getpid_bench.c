@@ -2,23 +2,78 @@
 /*
  * getpid_bench: the cost of a kernel round trip (getpid) on one CPU.
  *
- *   getpid_bench -c CPU [-t seconds-per-round] [-r rounds]
+ *   getpid_bench -c CPU [-t seconds-per-round] [-r rounds] [-p HKCPU]
  *
  * Pins itself to CPU, then for each round calls getpid() in a loop for a
  * fixed time and reports nanoseconds per call.  Prints TAP and a line
  * "# getpid cpu=N rounds=R min_ns=X median_ns=Y max_ns=Z" for scripts.
+ *
+ * -p HKCPU: the cost of an entry with work pending.  A helper pinned to
+ * HKCPU keeps deferring a TLB flush and a sync_core to CPU through the
+ * root-only cpu_flags/defer_test hook, so that many entries find work; the
+ * line "# getpid pending cpu=N fraction=F" then gives the fraction of calls
+ * whose entry did deferred work (from cpu_flags/stats).
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <errno.h>
 
 #include "../kselftest.h"
 
 #define MAX_ROUNDS 64
+#define DEFER_TEST "/sys/kernel/debug/cpu_flags/defer_test"
+#define STATS "/sys/kernel/debug/cpu_flags/stats"
+
+/* CPU's executed_sync count in cpu_flags/stats, -1 if unreadable. */
+static long executed_sync(int cpu)
+{
+	long d[10], r = -1;
+	char line[256];
+	FILE *f = fopen(STATS, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%ld %ld %ld %ld %ld %ld %ld %ld", &d[0], &d[1], &d[2], &d[3],
+			   &d[4], &d[5], &d[6], &d[7]) == 8 && d[0] == cpu)
+			r = d[7];
+	}
+	fclose(f);
+	return r;
+}
+
+/* The helper: defer work to @cpu from @hk until killed. */
+static pid_t start_deferrer(int cpu, int hk)
+{
+	char buf[16];
+	cpu_set_t set;
+	pid_t pid;
+	int fd, n;
+
+	fd = open(DEFER_TEST, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "%d", cpu);
+	pid = fork();
+	if (pid) {
+		close(fd);
+		return pid;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(hk, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	for (;;)
+		(void)!write(fd, buf, n);	/* EAGAIN while CPU is in the kernel */
+}
 
 static double now(void)
 {
@@ -38,10 +93,13 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	double ns[MAX_ROUNDS], seconds = 2;
-	int opt, cpu = -1, rounds = 5;
+	int opt, cpu = -1, rounds = 5, hk = -1;
+	unsigned long total_calls = 0;
+	long sync_before = 0;
+	pid_t deferrer = 0;
 	cpu_set_t set;
 
-	while ((opt = getopt(argc, argv, "c:t:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:t:r:p:")) != -1) {
 		switch (opt) {
 		case 'c':
 			cpu = atoi(optarg);
@@ -52,8 +110,12 @@ int main(int argc, char **argv)
 		case 'r':
 			rounds = atoi(optarg);
 			break;
+		case 'p':
+			hk = atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: %s -c CPU [-t seconds] [-r rounds]\n", argv[0]);
+			fprintf(stderr, "usage: %s -c CPU [-t seconds] [-r rounds] [-p HKCPU]\n",
+				argv[0]);
 			return KSFT_FAIL;
 		}
 	}
@@ -65,6 +127,13 @@ int main(int argc, char **argv)
 	if (sched_setaffinity(0, sizeof(set), &set))
 		ksft_exit_skip("cannot run on CPU %d\n", cpu);
 	ksft_set_plan(1);
+	if (hk >= 0) {
+		sync_before = executed_sync(cpu);
+		deferrer = start_deferrer(cpu, hk);
+		if (deferrer < 0 || sync_before < 0)
+			ksft_exit_skip("-p needs root, debugfs and CONFIG_CPU_FLAGS: %s\n",
+				       strerror(errno));
+	}
 	for (int r = 0; r < rounds; r++) {
 		double start = now(), end = start + seconds, t;
 		unsigned long calls = 0;
@@ -76,10 +145,22 @@ int main(int argc, char **argv)
 			t = now();
 		} while (t < end);
 		ns[r] = (t - start) * 1e9 / calls;
+		total_calls += calls;
 	}
 	qsort(ns, rounds, sizeof(ns[0]), cmp);
 	ksft_print_msg("getpid cpu=%d rounds=%d min_ns=%.1f median_ns=%.1f max_ns=%.1f\n",
 		       cpu, rounds, ns[0], ns[rounds / 2], ns[rounds - 1]);
+	if (deferrer > 0) {
+		long done;
+
+		kill(deferrer, SIGKILL);
+		waitpid(deferrer, NULL, 0);
+		done = executed_sync(cpu) - sync_before;
+		ksft_print_msg("getpid pending cpu=%d fraction=%.3f\n", cpu,
+			       (double)done / total_calls);
+		if (done <= 0)
+			ksft_exit_fail_msg("no entry of CPU %d did deferred work\n", cpu);
+	}
 	ksft_test_result_pass("getpid round trip on CPU %d: %.1f ns (median of %d)\n",
 			      cpu, ns[rounds / 2], rounds);
 	ksft_finished();

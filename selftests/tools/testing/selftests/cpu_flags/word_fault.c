@@ -25,7 +25,7 @@
 #define WORDS "/sys/kernel/debug/cpu_flags/words"
 #define MAX_CPUS 64
 
-static volatile unsigned int own_word = 42;
+static unsigned int own_word = 42;
 
 /*
  * Run one access in a child pinned to @cpu, so that the CPU's own word is
@@ -46,10 +46,11 @@ static int access_in_child(int cpu, uintptr_t addr, int write)
 		CPU_SET(cpu, &set);
 		if (sched_setaffinity(0, sizeof(set), &set))
 			_exit(3);	/* offline CPU */
+		/* Atomic accesses, so that the compiler cannot drop them. */
 		if (write)
-			*(volatile unsigned int *)addr = 0;
+			__atomic_store_n((unsigned int *)addr, 0, __ATOMIC_RELAXED);
 		else
-			(void)*(volatile unsigned int *)addr;
+			(void)__atomic_load_n((unsigned int *)addr, __ATOMIC_RELAXED);
 		_exit(0);
 	}
 	if (waitpid(pid, &status, 0) != pid)
@@ -92,10 +93,12 @@ int main(void)
 			ksft_test_result_skip("CPU %d offline: write\n", cpus[i]);
 			continue;
 		}
-		ksft_test_result(sig == SIGSEGV, "CPU %d: user read of word at %#lx faults (sig %d)\n",
+		ksft_test_result(sig == SIGSEGV,
+				 "CPU %d: user read of word at %#lx faults (sig %d)\n",
 				 cpus[i], (unsigned long)addr[i], sig);
 		sig = access_in_child(cpus[i], addr[i], 1);
-		ksft_test_result(sig == SIGSEGV, "CPU %d: user write of word at %#lx faults (sig %d)\n",
+		ksft_test_result(sig == SIGSEGV,
+				 "CPU %d: user write of word at %#lx faults (sig %d)\n",
 				 cpus[i], (unsigned long)addr[i], sig);
 	}
 	ksft_finished();
