@@ -296,6 +296,7 @@ check_kunit_kselftest()
 	# write, and the word's page is mapped in the user page tables.
 	name=check-debug-pti
 	boot $name debug "$ISOL_ARGS pti=on" \
+		"if grep -qw pcid /proc/cpuinfo; then echo 'PCID: yes'; else echo 'PCID: no'; fi;" \
 		"defer_exec >/tmp/defer_exec.tap; word_fault >/tmp/word_fault.tap;" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0;" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap"
@@ -311,6 +312,14 @@ check_kunit_kselftest()
 		result ok "pti=on: the guest runs with page table isolation"
 	else
 		result "not ok" "pti=on: the guest runs with page table isolation" "see $LOGS/$name.console.log"
+	fi
+	# Which entry path the tests above ran: with PCID the kernel CR3 write
+	# drops NOFLUSH for a taken flush; without, every CR3 write flushes.
+	if grep -q '^PCID: yes' "$LOGS/$name.job.log"; then
+		result ok "pti=on: the guest has PCID: the tests above ran the PCID entry path"
+	else
+		result skip "pti=on: the PCID entry path" \
+			"no PCID in the guest (TCG has none); QEMU_ACCEL=kvm on a PCID machine runs it"
 	fi
 
 	# The control: with cpu_flags.defer=0 every deferral is refused and the

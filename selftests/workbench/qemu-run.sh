@@ -13,6 +13,11 @@
 #     --allow RE      console lines matching RE are not counted as splats
 #     --quiet         do not copy the job's output to stdout
 #
+# QEMU_ACCEL=kvm (default tcg) runs the guest under KVM with the host's CPU
+# model, for a machine where KVM works: there the guest gets PCID, and the
+# PTI entry code's PCID path runs (TCG has no PCID).  The --tcg mode is
+# ignored then.
+#
 # Exit: 0 the job exited 0 and the console is clean; 1 the job failed;
 # 2 the kernel splatted (panic, oops, BUG, WARNING, lockdep, RCU stall);
 # 3 the guest hung and was killed at its timeout.
@@ -49,6 +54,13 @@ debug|baseline) kernel=$B/bzImage-$variant ;;
 *) die "unknown variant '$variant' (patched, debug, baseline)" ;;
 esac
 case "$tcg" in single|multi) ;; *) die "--tcg takes single or multi, not '$tcg'" ;; esac
+case "${QEMU_ACCEL:=tcg}" in
+tcg) accel=(-accel tcg,thread="$tcg" -cpu max) ;;
+kvm)
+	[ -w /dev/kvm ] || die "QEMU_ACCEL=kvm: /dev/kvm is missing or not writable"
+	accel=(-accel kvm -cpu host) ;;
+*) die "QEMU_ACCEL takes tcg or kvm, not '$QEMU_ACCEL'" ;;
+esac
 [ -r "$kernel" ] || die "$kernel not built: run 'make $(make_target_of "$variant")'"
 [ -r "$B/initramfs.cpio" ] || die "build/initramfs.cpio not built: run 'make guest'"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
@@ -74,7 +86,7 @@ rm -f "$console" "$joblog"
 rc=0
 timeout --kill-after=10 "$timeout" \
 	qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
-		-accel tcg,thread="$tcg" -M q35 -cpu max -smp "$cpus" -m 1G \
+		"${accel[@]}" -M q35 -smp "$cpus" -m 1G \
 		-bios /usr/share/qemu/qboot.rom \
 		-kernel "$kernel" -initrd "$run/initrd" -append "$cmdline" \
 		-serial file:"$console" -serial file:"$joblog" </dev/null || rc=$?
