@@ -30,13 +30,15 @@ export TOP B WB JOBS CPUS ISOLATED ISOL_ARGS BENCH_SECONDS CHECK_BENCH_SECONDS
 SH := bash
 
 .PHONY: help print-isol deps tree kernel kernel-debug baseline-kernel kernels guest \
-	bench entry-cost check lint export series clean distclean
+	bench entry-cost ipi-callers check lint export series clean distclean
 
 help:
 	@echo 'make bench            build stock and patched kernels, boot each with isolated'
 	@echo '                      CPUs, print the interference table (the main job)'
 	@echo 'make check            run every test; ends with "N passed, N failed"'
 	@echo 'make entry-cost       getpid round trips, stock vs patched, PTI on and off'
+	@echo 'make ipi-callers      Coccinelle report of every IPI caller and its class, to'
+	@echo '                      coccinelle/ipi-callers.txt and .csv'
 	@echo 'make check-<part>     one part: build, kunit, kselftest, x86, rcutorture, bench, workbench'
 	@echo 'make tree             prepare build/linux (base + components + series)'
 	@echo 'make kernel           build/bzImage (patched)'
@@ -71,6 +73,10 @@ bench: kernel baseline-kernel guest
 # getpid round trips, stock vs patched, PTI on and off (see entry-cost.sh).
 entry-cost: kernel baseline-kernel guest
 	@$(SH) $(WB)/entry-cost.sh
+
+# The Coccinelle report of IPI callers, into the checked-in table.
+ipi-callers: kernel-debug
+	@$(SH) $(WB)/ipi-callers.sh
 
 check: deps
 	@$(SH) $(WB)/check.sh all

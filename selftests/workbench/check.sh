@@ -214,6 +214,28 @@ check_build()
 	else
 		result "not ok" "build: danger zone control" "the check did not fail: see $LOGS/check-danger-zone-control.out"
 	fi
+	# The Coccinelle report: every call site found, and the checked-in
+	# table is what the script says today.
+	if "$WB/ipi-callers.sh" "$LOGS/ipi-callers" >"$LOGS/check-ipi-callers.out" 2>&1; then
+		result ok "build: coccinelle: $(tail -1 "$LOGS/check-ipi-callers.out" | sed 's/^ *IPI *//; s/ (.*//')"
+		if diff -u "$TOP/coccinelle/ipi-callers.csv" "$LOGS/ipi-callers/ipi-callers.csv" \
+			>"$LOGS/check-ipi-callers.diff"; then
+			result ok "build: coccinelle: coccinelle/ipi-callers.csv is up to date"
+		else
+			result "not ok" "build: coccinelle: coccinelle/ipi-callers.csv is stale" \
+				"run 'make ipi-callers'; see $LOGS/check-ipi-callers.diff"
+		fi
+		# Coverage: every call a text search finds (comments and strings
+		# left out) is a row of the report.
+		missing=$(python3 "$WB/ipi-coverage.py" "$TREE" "$LOGS/ipi-callers/ipi-callers.csv" || true)
+		if [ -z "$missing" ]; then
+			result ok "build: coccinelle: every call site a text search finds is classified"
+		else
+			result "not ok" "build: coccinelle: call sites missing from the report" "$(echo $missing | head -c 300)"
+		fi
+	else
+		result "not ok" "build: coccinelle report" "see $LOGS/check-ipi-callers.out"
+	fi
 	if "$WB/build-kernel.sh" baseline >>"$LOGS/check-build.out" 2>&1; then
 		result ok "build: baseline kernel"
 	else
