@@ -30,7 +30,7 @@ def main(argv):
         if a == "--json":
             out = next(args)
             continue
-        label, _, path = a.partition("=")
+        label, _, path = a.rpartition("=")
         with open(path) as f:
             runs.append((label, json.load(f)))
     if not runs:
