@@ -277,6 +277,25 @@ nth_tap()
 	awk -v want="$1" '/^TAP version/ { n++ } n == want' "$2"
 }
 
+# report_streams NAME STREAM:LABEL...: the job log of boot NAME holds one
+# TAP stream per kselftest, in this order; report each with its label.
+report_streams()
+{
+	local name=$1 i=0 s
+	shift
+	for s in "$@"; do
+		i=$((i + 1))
+		nth_tap $i "$LOGS/$name.job.log" >"$LOGS/$name.${s%%:*}.tap"
+		report_tap "${s#*:}" "$LOGS/$name.${s%%:*}.tap" --expect-plan
+	done
+}
+
+# The interference table of a boot, as TAP diagnostics.
+show_table()
+{
+	grep -E '^# (source|idle|kprobe|perf|bpf-jit|fork|vmalloc|module) ' "$LOGS/$1.job.log" || true
+}
+
 # The parts after "build" use its images; run alone, they build what is missing.
 ensure_built()
 {
@@ -297,15 +316,10 @@ check_kunit_kselftest()
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0;" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap"
 	report_tap kunit "$LOGS/$name.console.log"
-	# The kselftests' TAP streams, one after the other in the job log.
-	nth_tap 1 "$LOGS/$name.job.log" >"$LOGS/$name.interference.tap"
-	nth_tap 2 "$LOGS/$name.job.log" >"$LOGS/$name.defer_exec.tap"
-	nth_tap 3 "$LOGS/$name.job.log" >"$LOGS/$name.word_fault.tap"
-	report_tap "kselftest interference, deferral on, pti=off: 0 IPIs from the load" \
-		"$LOGS/$name.interference.tap" --expect-plan
-	grep -E '^# (source|idle|kprobe|perf|bpf-jit|fork|vmalloc|module) ' "$LOGS/$name.job.log" || true
-	report_tap "kselftest defer_exec" "$LOGS/$name.defer_exec.tap" --expect-plan
-	report_tap "kselftest word_fault, pti=off" "$LOGS/$name.word_fault.tap" --expect-plan
+	report_streams $name \
+		"interference:kselftest interference, deferral on, pti=off: 0 IPIs from the load" \
+		"defer_exec:kselftest defer_exec" "word_fault:kselftest word_fault, pti=off"
+	show_table $name
 	if grep -q 'cpu_flags.defer=maybe is not a boolean' "$LOGS/$name.console.log" &&
 	   grep -q '^defer on' "$LOGS/$name.job.log"; then
 		result ok "cpu_flags.defer=maybe is reported and deferral stays on"
@@ -322,14 +336,10 @@ check_kunit_kselftest()
 		"defer_exec >/tmp/defer_exec.tap; word_fault >/tmp/word_fault.tap;" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0;" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap"
-	nth_tap 1 "$LOGS/$name.job.log" >"$LOGS/$name.interference.tap"
-	nth_tap 2 "$LOGS/$name.job.log" >"$LOGS/$name.defer_exec.tap"
-	nth_tap 3 "$LOGS/$name.job.log" >"$LOGS/$name.word_fault.tap"
-	report_tap "kselftest interference, deferral on, pti=on: 0 IPIs from the load" \
-		"$LOGS/$name.interference.tap" --expect-plan
-	grep -E '^# (source|idle|kprobe|perf|bpf-jit|fork|vmalloc|module) ' "$LOGS/$name.job.log" || true
-	report_tap "kselftest defer_exec, pti=on" "$LOGS/$name.defer_exec.tap" --expect-plan
-	report_tap "kselftest word_fault, pti=on" "$LOGS/$name.word_fault.tap" --expect-plan
+	report_streams $name \
+		"interference:kselftest interference, deferral on, pti=on: 0 IPIs from the load" \
+		"defer_exec:kselftest defer_exec, pti=on" "word_fault:kselftest word_fault, pti=on"
+	show_table $name
 	if grep -q 'Kernel/User page tables isolation: enabled' "$LOGS/$name.console.log"; then
 		result ok "pti=on: the guest runs with page table isolation"
 	else
@@ -353,13 +363,10 @@ check_kunit_kselftest()
 			"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS" \
 			"-S kprobe,perf,vmalloc,module -n kprobe=1,perf=1,vmalloc=1,module=1;" \
 			"echo; cat /tmp/defer_exec.tap"
-		nth_tap 1 "$LOGS/$name.job.log" >"$LOGS/$name.interference.tap"
-		nth_tap 2 "$LOGS/$name.job.log" >"$LOGS/$name.defer_exec.tap"
-		report_tap "control, cpu_flags.defer=0, pti=$pti: the load's IPIs reach isolated CPUs" \
-			"$LOGS/$name.interference.tap" --expect-plan
-		grep -E '^# (source|kprobe|perf|vmalloc|module) ' "$LOGS/$name.job.log" || true
-		report_tap "kselftest defer_exec, cpu_flags.defer=0, pti=$pti" \
-			"$LOGS/$name.defer_exec.tap" --expect-plan
+		report_streams $name \
+			"interference:control, cpu_flags.defer=0, pti=$pti: the load's IPIs reach isolated CPUs" \
+			"defer_exec:kselftest defer_exec, cpu_flags.defer=0, pti=$pti"
+		show_table $name
 		if grep -q '^# deferral off (control)' "$LOGS/$name.job.log"; then
 			result ok "cpu_flags.defer=0 switches deferral off (pti=$pti)"
 		else

@@ -22,43 +22,11 @@
 #include <unistd.h>
 
 #include "../kselftest.h"
+#include "cpu_flags_stats.h"
 
-#define DIR		"/sys/kernel/debug/cpu_flags"
-#define HOOK		DIR "/defer_test"
-#define STATS		DIR "/stats"
-
-struct cpu_stats {
-	int tracked, mode;
-	long deferred_tlb, deferred_sync, refused, executed_tlb, executed_sync, pins;
-};
+#define HOOK		CPU_FLAGS_DIR "/defer_test"
 
 static bool defer_on;
-
-static int read_stats(int cpu, struct cpu_stats *st)
-{
-	char line[256];
-	FILE *f = fopen(STATS, "r");
-	int ret = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		int c;
-
-		if (!strncmp(line, "defer ", 6)) {
-			defer_on = !strncmp(line + 6, "on", 2);
-			continue;
-		}
-		if (sscanf(line, "%d %d %d %ld %ld %ld %ld %ld %ld", &c, &st->tracked, &st->mode,
-			   &st->deferred_tlb, &st->deferred_sync, &st->refused,
-			   &st->executed_tlb, &st->executed_sync, &st->pins) == 9 && c == cpu) {
-			ret = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
 
 /* Write @s to the hook: 0 if accepted, else -errno. */
 static int poke(const char *s)
@@ -111,7 +79,7 @@ static bool wait_mode(int cpu, int mode, int ms)
 	struct cpu_stats st;
 
 	for (int i = 0; i < ms / 10; i++) {
-		if (!read_stats(cpu, &st) && st.mode == mode)
+		if (!read_stats(cpu, &st, &defer_on) && st.mode == mode)
 			return true;
 		usleep(10000);
 	}
@@ -129,7 +97,7 @@ int main(void)
 	if (access(HOOK, W_OK))
 		ksft_exit_skip("%s: %s (CONFIG_CPU_FLAGS, debugfs, root)\n", HOOK, strerror(errno));
 	for (int c = 0; c < 64; c++) {
-		if (read_stats(c, &before))
+		if (read_stats(c, &before, &defer_on))
 			continue;
 		if (before.tracked && iso < 0)
 			iso = c;
@@ -149,9 +117,9 @@ int main(void)
 	pid = start_spinner(iso);
 	if (!wait_mode(iso, 2, 3000))
 		ksft_exit_fail_msg("CPU %d never showed user mode\n", iso);
-	read_stats(iso, &before);
+	read_stats(iso, &before, &defer_on);
 	ret = poke_cpu(iso);
-	read_stats(iso, &after);
+	read_stats(iso, &after, &defer_on);
 	if (defer_on)
 		ksft_test_result(!ret && after.deferred_tlb == before.deferred_tlb + 1 &&
 				 after.deferred_sync == before.deferred_sync + 1,
@@ -163,7 +131,7 @@ int main(void)
 	/* 2. It does the work at its next kernel entry (its tick, at most 1s). */
 	for (int i = 0; i < 300 && after.executed_sync == before.executed_sync; i++) {
 		usleep(10000);
-		read_stats(iso, &after);
+		read_stats(iso, &after, &defer_on);
 	}
 	if (defer_on)
 		ksft_test_result(after.executed_tlb == before.executed_tlb + 1 &&
@@ -176,7 +144,7 @@ int main(void)
 
 	/* 3. An idle isolated CPU is refused: the sender must IPI. */
 	wait_mode(iso, 1, 3000);
-	read_stats(iso, &before);
+	read_stats(iso, &before, &defer_on);
 	ret = poke_cpu(iso);
 	ksft_test_result(ret == -EAGAIN, "idle CPU %d (mode %d) refused (ret %d)\n",
 			 iso, before.mode, ret);

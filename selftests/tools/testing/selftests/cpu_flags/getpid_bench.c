@@ -28,27 +28,17 @@
 #include <errno.h>
 
 #include "../kselftest.h"
+#include "cpu_flags_stats.h"
 
 #define MAX_ROUNDS 64
-#define DEFER_TEST "/sys/kernel/debug/cpu_flags/defer_test"
-#define STATS "/sys/kernel/debug/cpu_flags/stats"
+#define DEFER_TEST CPU_FLAGS_DIR "/defer_test"
 
 /* CPU's executed_sync count in cpu_flags/stats, -1 if unreadable. */
 static long executed_sync(int cpu)
 {
-	long d[10], r = -1;
-	char line[256];
-	FILE *f = fopen(STATS, "r");
+	struct cpu_stats st;
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%ld %ld %ld %ld %ld %ld %ld %ld", &d[0], &d[1], &d[2], &d[3],
-			   &d[4], &d[5], &d[6], &d[7]) == 8 && d[0] == cpu)
-			r = d[7];
-	}
-	fclose(f);
-	return r;
+	return read_stats(cpu, &st, NULL) ? -1 : st.executed_sync;
 }
 
 /* The helper: defer work to @cpu from @hk until killed. */
