@@ -23,9 +23,11 @@ ISOL_ARGS = nohz_full=$(ISOLATED) isolcpus=nohz,domain,managed_irq,$(ISOLATED) r
 # Seconds each interference source runs, in the main job and in make check.
 BENCH_SECONDS ?= 20
 CHECK_BENCH_SECONDS ?= 8
+# Seconds of the pin torture in make check (kselftest pin, pti=off boot).
+PIN_TORTURE_SECONDS ?= 60
 
 export BASE_VERSION BASE_DEB_VERSION BASE_TARBALL BASE_SHA256
-export TOP B WB JOBS CPUS ISOLATED ISOL_ARGS BENCH_SECONDS CHECK_BENCH_SECONDS
+export TOP B WB JOBS CPUS ISOLATED ISOL_ARGS BENCH_SECONDS CHECK_BENCH_SECONDS PIN_TORTURE_SECONDS
 
 SH := bash
 

@@ -236,6 +236,25 @@ check_build()
 	else
 		result "not ok" "build: coccinelle report" "see $LOGS/check-ipi-callers.out"
 	fi
+	# Patch mode, on the base tree: it converts kick_all_cpus_sync() (an
+	# empty callback) to the line the series has, and leaves text_poke_sync()
+	# (defer class: whether the sync may wait depends on the caller) alone.
+	local sp="spatch --very-quiet --no-includes --include-headers -D patch"
+	local conv="	on_each_cpu_needs(do_nothing, NULL, 1, &cpu_flags_call_skip_user);"
+	if (cd "$BASE_TREE" && $sp --cocci-file "$TREE/$COCCI" kernel/smp.c) \
+		>"$LOGS/check-cocci-patch.diff" 2>&1 &&
+	   grep -qxF "+$conv" "$LOGS/check-cocci-patch.diff" && grep -qxF "$conv" "$TREE/kernel/smp.c"; then
+		result ok "build: coccinelle patch mode converts kick_all_cpus_sync() as the series does"
+	else
+		result "not ok" "build: coccinelle patch mode on kernel/smp.c" "see $LOGS/check-cocci-patch.diff"
+	fi
+	if (cd "$BASE_TREE" && $sp --cocci-file "$TREE/$COCCI" arch/x86/kernel/alternative.c) \
+		>"$LOGS/check-cocci-patch-control.diff" 2>&1 && [ ! -s "$LOGS/check-cocci-patch-control.diff" ]; then
+		result ok "build: coccinelle patch mode leaves the defer class alone (text_poke_sync)"
+	else
+		result "not ok" "build: coccinelle patch mode touched arch/x86/kernel/alternative.c" \
+			"see $LOGS/check-cocci-patch-control.diff"
+	fi
 	if "$WB/build-kernel.sh" baseline >>"$LOGS/check-build.out" 2>&1; then
 		result ok "build: baseline kernel"
 	else
@@ -290,10 +309,12 @@ report_streams()
 	done
 }
 
+COCCI=scripts/coccinelle/api/cpu_flags_ipi_callers.cocci
+
 # The interference table of a boot, as TAP diagnostics.
 show_table()
 {
-	grep -E '^# (source|idle|kprobe|perf|bpf-jit|fork|vmalloc|module) ' "$LOGS/$1.job.log" || true
+	grep -E '^# (source|idle|kprobe|perf|bpf-jit|fork|vmalloc|module|trace-pid|trace-filter) ' "$LOGS/$1.job.log" || true
 }
 
 # The parts after "build" use its images; run alone, they build what is missing.
@@ -313,12 +334,14 @@ check_kunit_kselftest()
 	boot $name debug "$ISOL_ARGS cpu_flags.defer=maybe${KUNIT_GLOB:+ kunit.filter_glob=$KUNIT_GLOB}" \
 		"cat /sys/kernel/debug/cpu_flags/stats; defer_exec >/tmp/defer_exec.tap;" \
 		"word_fault >/tmp/word_fault.tap;" \
+		"PIN_TORTURE_SECONDS=${PIN_TORTURE_SECONDS:-60} pin >/tmp/pin.tap;" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0;" \
-		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap"
+		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
 	report_tap kunit "$LOGS/$name.console.log"
 	report_streams $name \
 		"interference:kselftest interference, deferral on, pti=off: 0 IPIs from the load" \
-		"defer_exec:kselftest defer_exec" "word_fault:kselftest word_fault, pti=off"
+		"defer_exec:kselftest defer_exec" "word_fault:kselftest word_fault, pti=off" \
+		"pin:kselftest pin, pti=off"
 	show_table $name
 	if grep -q 'cpu_flags.defer=maybe is not a boolean' "$LOGS/$name.console.log" &&
 	   grep -q '^defer on' "$LOGS/$name.job.log"; then
@@ -334,11 +357,13 @@ check_kunit_kselftest()
 	boot $name debug "$ISOL_ARGS pti=on" \
 		"if grep -qw pcid /proc/cpuinfo; then echo 'PCID: yes'; else echo 'PCID: no'; fi;" \
 		"defer_exec >/tmp/defer_exec.tap; word_fault >/tmp/word_fault.tap;" \
+		"PIN_TORTURE_SECONDS=20 pin >/tmp/pin.tap;" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0;" \
-		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap"
+		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
 	report_streams $name \
 		"interference:kselftest interference, deferral on, pti=on: 0 IPIs from the load" \
-		"defer_exec:kselftest defer_exec, pti=on" "word_fault:kselftest word_fault, pti=on"
+		"defer_exec:kselftest defer_exec, pti=on" "word_fault:kselftest word_fault, pti=on" \
+		"pin:kselftest pin, pti=on"
 	show_table $name
 	if grep -q 'Kernel/User page tables isolation: enabled' "$LOGS/$name.console.log"; then
 		result ok "pti=on: the guest runs with page table isolation"
@@ -359,13 +384,15 @@ check_kunit_kselftest()
 	for pti in off on; do
 		name=check-defer-off-pti-$pti
 		boot $name debug "$ISOL_ARGS cpu_flags.defer=0 pti=$pti" \
-			"defer_exec >/tmp/defer_exec.tap;" \
+			"defer_exec >/tmp/defer_exec.tap; pin >/tmp/pin.tap;" \
 			"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS" \
-			"-S kprobe,perf,vmalloc,module -n kprobe=1,perf=1,vmalloc=1,module=1;" \
-			"echo; cat /tmp/defer_exec.tap"
+			"-S kprobe,perf,vmalloc,module,trace-pid,trace-filter" \
+			"-n kprobe=1,perf=1,vmalloc=1,module=1,trace-pid=1,trace-filter=1;" \
+			"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/pin.tap"
 		report_streams $name \
 			"interference:control, cpu_flags.defer=0, pti=$pti: the load's IPIs reach isolated CPUs" \
-			"defer_exec:kselftest defer_exec, cpu_flags.defer=0, pti=$pti"
+			"defer_exec:kselftest defer_exec, cpu_flags.defer=0, pti=$pti" \
+			"pin:kselftest pin, cpu_flags.defer=0, pti=$pti"
 		show_table $name
 		if grep -q '^# deferral off (control)' "$LOGS/$name.job.log"; then
 			result ok "cpu_flags.defer=0 switches deferral off (pti=$pti)"

@@ -36,8 +36,10 @@ def leaves(lines):
         depth = len(indent.expandtabs(4))
         if depth == 0:
             seen += 1
-        name = name.strip() or "(unnamed)"
         skip = bool(directive and directive.upper().startswith("SKIP"))
+        # "ok 5 # SKIP reason" (ksft_test_result_skip()): the reason names it.
+        name = name.strip() or (directive[4:].strip(" :") if skip else "") or "(unnamed)"
+
         is_parent = last_indent is not None and last_indent > depth
         last_indent = depth
         if is_parent:

@@ -112,6 +112,31 @@ static __always_inline unsigned int __cpu_flags_switch(atomic_t *w, int delta)
 }
 
 /**
+ * __cpu_flags_switch_unpinned - __cpu_flags_switch() once no pin is held
+ * @w: the owner's word
+ * @delta: as for __cpu_flags_switch()
+ *
+ * The owner's way into the kernel from user mode.  While a remote CPU
+ * holds PIN, the owner spins here, before its transition: it stays in
+ * USER with RCU not watching, so senders may still leave it work, and an
+ * NMI taken meanwhile still moves the counter as it would in user mode.
+ * The switch happens only with PIN clear, in the same RMW that saw it
+ * clear; that RMW is fully ordered after the pinner's release.
+ */
+static __always_inline unsigned int __cpu_flags_switch_unpinned(atomic_t *w, int delta)
+{
+	int old = raw_atomic_read(w);
+
+	do {
+		while (unlikely(old & CPU_FLAGS_PIN)) {
+			cpu_relax();
+			old = raw_atomic_read(w);
+		}
+	} while (!raw_atomic_try_cmpxchg(w, &old, old + delta));
+	return old + delta;
+}
+
+/**
  * __cpu_flags_defer - leave @work for the owner, if its mode allows
  * @w: the target's word
  * @work: CPU_FLAGS_WORK_* bits
@@ -179,7 +204,37 @@ static __always_inline unsigned int __cpu_flags_unpin(atomic_t *w)
 	return raw_atomic_fetch_andnot_release(CPU_FLAGS_PIN, w);
 }
 
+/**
+ * struct cpu_flags_call - what a cross-CPU callback needs from its targets
+ * @defer: CPU_FLAGS_WORK_* bits that do the callback's whole job at the
+ *	target's next kernel entry: a CPU in user mode gets the bits instead
+ *	of the IPI
+ * @skip_user: the callback has no effect that a CPU running user code
+ *	needs: it only waits until the target is outside some kernel section,
+ *	or orders memory for the target's later kernel code.  A CPU in user
+ *	mode is skipped.
+ * @pinned: the callback's job done for @cpu from the calling CPU while
+ *	@cpu is pinned in user mode (cpu_flags_pin()).  Runs with preemption
+ *	disabled and must not sleep, wait for @cpu, or send it an IPI.  It may
+ *	touch only @cpu's kernel per-CPU data that @cpu uses from task or
+ *	IRQ context after kernel entry, and never data that @cpu's NMI
+ *	handlers write; see Documentation/core-api/cpu-flags.rst.
+ *
+ * Passed to the on_each_cpu_cond_mask() family through
+ * on_each_cpu_cond_mask_needs(); the choices are tried in the order
+ * above, and a CPU for which none applies gets the IPI.
+ */
+struct cpu_flags_call {
+	unsigned int defer;
+	bool skip_user;
+	void (*pinned)(int cpu, void *info);
+};
+
 #ifdef CONFIG_CPU_FLAGS
+extern const struct cpu_flags_call cpu_flags_call_skip_user;
+
+bool cpu_flags_call_avoid_ipi(int cpu, const struct cpu_flags_call *needs, void *info);
+void cpu_flags_pinned_add_balanced(int cpu, int *p, int delta);
 bool cpu_flags_tracked(int cpu);
 bool cpu_flags_defer_work(int cpu, unsigned int work);
 bool cpu_flags_in_user(int cpu);
@@ -201,6 +256,16 @@ static __always_inline bool cpu_flags_entry_pending(unsigned int seen)
 	return cpu_flags_work_of(seen) || raw_cpu_read(cpu_flags.entry_taken);
 }
 #else
+static const struct cpu_flags_call cpu_flags_call_skip_user __maybe_unused = {
+	.skip_user = true,
+};
+
+static inline bool cpu_flags_call_avoid_ipi(int cpu, const struct cpu_flags_call *needs,
+					    void *info)
+{
+	return false;
+}
+static inline void cpu_flags_pinned_add_balanced(int cpu, int *p, int delta) { }
 static inline bool cpu_flags_tracked(int cpu) { return false; }
 static inline bool cpu_flags_defer_work(int cpu, unsigned int work) { return false; }
 static inline bool cpu_flags_in_user(int cpu) { return false; }

@@ -14,6 +14,9 @@
 #include <linux/init.h>
 #include <linux/jump_label.h>
 #include <linux/kstrtox.h>
+#include <linux/math64.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/clock.h>
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
 #include <asm/cpu_flags.h>
@@ -134,21 +137,62 @@ bool cpu_flags_in_user(int cpu)
 }
 EXPORT_SYMBOL_GPL(cpu_flags_in_user);
 
+/**
+ * cpu_flags_call_avoid_ipi - does @cpu get what @needs asks without an IPI?
+ * @cpu: a remote target of an on_each_cpu*() call
+ * @needs: what the callback needs (struct cpu_flags_call)
+ * @info: the callback's argument, for @needs->pinned
+ *
+ * Context: preemption disabled (the on_each_cpu*() loop).  Tries, in
+ * order: leave @needs->defer as work for @cpu's next kernel entry; skip
+ * @cpu if @needs->skip_user and it runs user code; pin @cpu in user mode
+ * and run @needs->pinned for it here.  Each succeeds only while @cpu runs
+ * user code with cpu_flags tracking, and with cpu_flags.defer=1.
+ *
+ * Return: true if @cpu is served; false if it needs the IPI.
+ */
+static bool cpu_flags_pin_as(int cpu, unsigned long holder);
+
+bool cpu_flags_call_avoid_ipi(int cpu, const struct cpu_flags_call *needs, void *info)
+{
+	if (needs->defer && cpu_flags_defer_work(cpu, needs->defer))
+		return true;
+	if (needs->skip_user && cpu_flags_in_user(cpu))
+		return true;
+	if (needs->pinned && cpu_flags_pin_as(cpu, (unsigned long)needs->pinned)) {
+		needs->pinned(cpu, info);
+		cpu_flags_unpin(cpu);
+		return true;
+	}
+	return false;
+}
+EXPORT_SYMBOL_GPL(cpu_flags_call_avoid_ipi);
+
+const struct cpu_flags_call cpu_flags_call_skip_user = { .skip_user = true };
+EXPORT_SYMBOL_GPL(cpu_flags_call_skip_user);
+
+static const struct cpu_flags_call cpu_flags_call_sync = { .defer = CPU_FLAGS_WORK_SYNC };
+static const struct cpu_flags_call cpu_flags_call_tlb = { .defer = CPU_FLAGS_WORK_TLB };
+
+/*
+ * The same choices as smp_cond_func_t filters, for callers that pass a
+ * filter down through helpers such as flush_tlb_all_cond().
+ */
 bool cpu_flags_ipi_unless_sync_deferred(int cpu, void *info)
 {
-	return !cpu_flags_defer_work(cpu, CPU_FLAGS_WORK_SYNC);
+	return !cpu_flags_call_avoid_ipi(cpu, &cpu_flags_call_sync, info);
 }
 EXPORT_SYMBOL_GPL(cpu_flags_ipi_unless_sync_deferred);
 
 bool cpu_flags_ipi_unless_tlb_deferred(int cpu, void *info)
 {
-	return !cpu_flags_defer_work(cpu, CPU_FLAGS_WORK_TLB);
+	return !cpu_flags_call_avoid_ipi(cpu, &cpu_flags_call_tlb, info);
 }
 EXPORT_SYMBOL_GPL(cpu_flags_ipi_unless_tlb_deferred);
 
 bool cpu_flags_ipi_unless_user(int cpu, void *info)
 {
-	return !cpu_flags_in_user(cpu);
+	return !cpu_flags_call_avoid_ipi(cpu, &cpu_flags_call_skip_user, info);
 }
 EXPORT_SYMBOL_GPL(cpu_flags_ipi_unless_user);
 
@@ -193,41 +237,156 @@ void cpu_flags_account(unsigned int done)
 	trace_cpu_flags_execute(done);
 }
 
+/*
+ * Who holds each CPU's pin, and since when: for the hold-time warning.
+ * Kept out of struct cpu_flags on purpose: that page is mapped in the PTI
+ * user page tables, and a kernel text address there would be readable
+ * through Meltdown on the CPUs PTI exists for.
+ */
+struct cpu_flags_pin_holder {
+	unsigned long ip;
+	u64 since;
+};
+static DEFINE_PER_CPU(struct cpu_flags_pin_holder, cpu_flags_pin_holder);
+
+/* Hold times above this many microseconds get one warning per boot. */
+static unsigned int pin_warn_us = 1000;
+module_param(pin_warn_us, uint, 0644);
+MODULE_PARM_DESC(pin_warn_us, "warn (once) when a CPU stays pinned longer than this");
+
 /**
  * cpu_flags_pin - hold @cpu in user mode
- * @cpu: the target
+ * @cpu: the target, not the calling CPU
  *
- * Return: true if @cpu was in user mode and is now pinned: its next
- * kernel entry waits until cpu_flags_unpin().  Keep the hold short.
+ * Context: preemption disabled, and it stays disabled until
+ * cpu_flags_unpin(): the target spins at its next kernel entry until
+ * then, with interrupts off.  Between the two calls the caller may touch
+ * only @cpu's kernel per-CPU data that @cpu uses from task or IRQ context
+ * after kernel entry, never data its NMI handlers write, and must not
+ * sleep, wait for @cpu or send it an IPI.  Keep the hold short: past
+ * cpu_flags.pin_warn_us microseconds, cpu_flags_unpin() warns once.
+ *
+ * There is no user interface to this beyond the root-only debugfs test
+ * hook: a user must not be able to stall another CPU.
+ *
+ * Return: true if @cpu was in user mode, with RCU not watching it, and is
+ * now pinned; false if the caller must use an IPI.
  */
 bool cpu_flags_pin(int cpu)
 {
+	return cpu_flags_pin_as(cpu, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(cpu_flags_pin);
+
+/* @holder: what the hold-time warning names: the caller, or the callback. */
+static bool cpu_flags_pin_as(int cpu, unsigned long holder)
+{
 	bool ok;
 
+	lockdep_assert_preemption_disabled();
+	if (WARN_ON_ONCE(cpu == smp_processor_id()))
+		return false;
 	if (!static_branch_likely(&cpu_flags_defer_key) || !cpu_flags_tracked(cpu))
 		return false;
 	/* What the pinner wrote so far, before the mode read (as for deferral). */
 	smp_mb();
 	ok = __cpu_flags_pin(per_cpu_ptr(&cpu_flags.word, cpu));
-	if (ok)
+	if (ok) {
+		struct cpu_flags_pin_holder *h = per_cpu_ptr(&cpu_flags_pin_holder, cpu);
+
+		h->ip = holder;
+		h->since = local_clock();
 		atomic_long_inc(&per_cpu(cpu_flags_stats, cpu).pins);
+	}
 	trace_cpu_flags_pin(cpu, ok);
 	return ok;
 }
-EXPORT_SYMBOL_GPL(cpu_flags_pin);
 
 /**
  * cpu_flags_unpin - release a CPU pinned by cpu_flags_pin()
  * @cpu: the target
+ *
+ * Release ordering: the target sees everything the pinner wrote once it
+ * sees the pin gone.
  */
 void cpu_flags_unpin(int cpu)
 {
+	struct cpu_flags_pin_holder *h = per_cpu_ptr(&cpu_flags_pin_holder, cpu);
+	unsigned long ip = h->ip;
+	u64 held = local_clock() - h->since;
 	unsigned int old = __cpu_flags_unpin(per_cpu_ptr(&cpu_flags.word, cpu));
 
 	WARN_ON_ONCE(!(old & CPU_FLAGS_PIN));
 	trace_cpu_flags_unpin(cpu);
+	if (unlikely(held > (u64)READ_ONCE(pin_warn_us) * NSEC_PER_USEC))
+		pr_warn_once("CPU%d held CPU%d pinned for %llu us (cpu_flags.pin_warn_us=%u), pinned at %pS\n",
+			     smp_processor_id(), cpu, div_u64(held, NSEC_PER_USEC),
+			     READ_ONCE(pin_warn_us), (void *)ip);
 }
 EXPORT_SYMBOL_GPL(cpu_flags_unpin);
+
+/*
+ * While a CPU is pinned, its counter moves only when an NMI enters or
+ * leaves (its other entries wait before their transition): it counts the
+ * NMIs that ran.  Even means no NMI is running.
+ */
+static unsigned int pinned_nmi_seq_begin(atomic_t *w)
+{
+	unsigned int v;
+
+	while ((v = atomic_read(w)) & CPU_FLAGS_RCU_WATCHING)
+		cpu_relax();
+	smp_rmb();	/* the counter read before the data read */
+	return v & CPU_FLAGS_RCU_MASK;
+}
+
+static bool pinned_nmi_seq_retry(atomic_t *w, unsigned int seq)
+{
+	smp_rmb();	/* the data read before the counter read */
+	return (atomic_read(w) & CPU_FLAGS_RCU_MASK) != seq;
+}
+
+/**
+ * cpu_flags_pinned_add_balanced - add to a pinned CPU's int that its NMIs also change
+ * @cpu: a CPU the caller holds pinned
+ * @p: @cpu's per-CPU int, which @cpu's NMI handlers change with per-CPU
+ *	(not locked) read-modify-writes but always leave as they found it,
+ *	as with a nesting count
+ * @delta: the change
+ *
+ * A plain remote read-modify-write could be lost under an NMI's.  Here
+ * the target's counter brackets every step: the new value is computed
+ * from a read no NMI overlapped, stored, and the store stands if no NMI
+ * ran since that read.  Otherwise, once a read no NMI overlapped shows
+ * the NMI overwrote it, it is stored again.  The value an NMI leaves is
+ * the one it found, so the right final value never changes.
+ */
+void cpu_flags_pinned_add_balanced(int cpu, int *p, int delta)
+{
+	atomic_t *w = per_cpu_ptr(&cpu_flags.word, cpu);
+	unsigned int seq;
+	int want, v;
+
+	WARN_ON_ONCE(!(atomic_read(w) & CPU_FLAGS_PIN));
+	do {
+		seq = pinned_nmi_seq_begin(w);
+		want = READ_ONCE(*p) + delta;
+	} while (pinned_nmi_seq_retry(w, seq));
+	for (;;) {
+		WRITE_ONCE(*p, want);
+		/* Pairs with the NMI entry's fully ordered transition. */
+		smp_mb();
+		if ((atomic_read(w) & CPU_FLAGS_RCU_MASK) == seq)
+			return;
+		do {
+			seq = pinned_nmi_seq_begin(w);
+			v = READ_ONCE(*p);
+		} while (pinned_nmi_seq_retry(w, seq));
+		if (v == want)
+			return;
+	}
+}
+EXPORT_SYMBOL_GPL(cpu_flags_pinned_add_balanced);
 
 static int cpu_flags_stats_show(struct seq_file *m, void *v)
 {

@@ -13,6 +13,9 @@
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/completion.h>
+#include <linux/slab.h>
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
 
 #define W	CPU_FLAGS_RCU_WATCHING
 #define TO(m)	(W + (m))		/* kernel -> m */
@@ -166,6 +169,101 @@ static void cpu_flags_test_pin(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, atomic_read(&w) & CPU_FLAGS_PIN);
 }
 
+struct entry_waiter {
+	atomic_t w;
+	unsigned int v;
+	bool quiet_while_waiting, deferred, nmi_seen;
+	ktime_t started, released, entered;
+	struct hrtimer timer;
+	struct completion done;
+};
+
+static int enter_from_user(void *arg)
+{
+	struct entry_waiter *e = arg;
+
+	e->started = ktime_get();
+	e->v = __cpu_flags_switch_unpinned(&e->w, FROM(CPU_FLAGS_USER));
+	e->entered = ktime_get();
+	complete(&e->done);
+	return 0;
+}
+
+/* The pinner, from a timer: checks the waiting word, then lets go. */
+static enum hrtimer_restart release_pin(struct hrtimer *h)
+{
+	struct entry_waiter *e = container_of(h, struct entry_waiter, timer);
+	unsigned int v = atomic_read(&e->w);
+
+	e->quiet_while_waiting = cpu_flags_quiet_in(v, BIT(CPU_FLAGS_USER));
+	e->deferred = __cpu_flags_defer(&e->w, CPU_FLAGS_WORK_TLB, BIT(CPU_FLAGS_USER));
+	v = __cpu_flags_switch(&e->w, W);	/* an NMI comes ... */
+	e->nmi_seen = !cpu_flags_quiet_in(v, BIT(CPU_FLAGS_USER));
+	__cpu_flags_switch(&e->w, W);		/* ... and goes */
+	e->released = ktime_get();
+	__cpu_flags_unpin(&e->w);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * The owner's entry from user mode waits while PIN is held, before its
+ * transition: meanwhile its word still says USER with RCU not watching,
+ * work may still be left, and NMIs (which do not wait) still switch.
+ *
+ * The waiter spins like the entry code and never yields its CPU, so the
+ * pin is let go from a timer on this CPU: a stop_machine() that starts
+ * meanwhile cannot wait on the waiter's CPU with nobody left to release it.
+ */
+static void cpu_flags_test_entry_waits(struct kunit *test)
+{
+	struct entry_waiter *e;
+	struct task_struct *t;
+	int cpu;
+
+	migrate_disable();
+	cpu = cpumask_any_but(cpu_online_mask, smp_processor_id());
+	if (cpu >= nr_cpu_ids) {
+		migrate_enable();
+		kunit_skip(test, "needs two online CPUs");
+	}
+	/* Not on our stack: a waiter that outlives a failed test must not spin on it. */
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e) {
+		migrate_enable();
+		KUNIT_FAIL(test, "no memory");
+		return;
+	}
+	atomic_set(&e->w, W);
+	init_completion(&e->done);
+	__cpu_flags_switch(&e->w, TO(CPU_FLAGS_USER));
+	KUNIT_EXPECT_TRUE(test, __cpu_flags_pin(&e->w));
+	hrtimer_init(&e->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
+	e->timer.function = release_pin;
+	hrtimer_start(&e->timer, ms_to_ktime(300), HRTIMER_MODE_REL_PINNED);
+	t = kthread_run_on_cpu(enter_from_user, e, cpu, "cpu_flags_enter/%u");
+	if (IS_ERR(t) || !wait_for_completion_timeout(&e->done, 20 * HZ)) {
+		hrtimer_cancel(&e->timer);
+		__cpu_flags_unpin(&e->w);
+		migrate_enable();
+		KUNIT_FAIL(test, "the entry did not complete after the pin went (waiter leaked)");
+		return;
+	}
+	migrate_enable();
+	hrtimer_cancel(&e->timer);
+	KUNIT_EXPECT_LT_MSG(test, ktime_to_ns(e->started), ktime_to_ns(e->released),
+			    "the waiter started after the release: nothing was tested");
+	KUNIT_EXPECT_GE_MSG(test, ktime_to_ns(e->entered), ktime_to_ns(e->released),
+			    "entered while pinned");
+	KUNIT_EXPECT_TRUE(test, e->quiet_while_waiting);
+	KUNIT_EXPECT_TRUE(test, e->deferred);
+	KUNIT_EXPECT_TRUE(test, e->nmi_seen);
+	KUNIT_EXPECT_EQ(test, cpu_flags_mode_of(e->v), CPU_FLAGS_KERNEL);
+	KUNIT_EXPECT_TRUE(test, e->v & CPU_FLAGS_RCU_WATCHING);
+	KUNIT_EXPECT_FALSE(test, e->v & CPU_FLAGS_PIN);
+	KUNIT_EXPECT_EQ(test, cpu_flags_work_of(e->v), CPU_FLAGS_WORK_TLB);
+	kfree(e);
+}
+
 /*
  * Two CPUs race on one test word.  The owner switches user <-> kernel as
  * fast as it can and, at each kernel entry, records the newest sequence
@@ -193,17 +291,16 @@ static int race_owner(void *arg)
 		if (cpu_flags_work_of(v))
 			WRITE_ONCE(r->stray, r->stray + 1);
 		ndelay(200);	/* "user space" */
-		v = __cpu_flags_switch(&r->word, FROM(CPU_FLAGS_USER));
-		if (v & CPU_FLAGS_PIN) {
-			while (raw_atomic_read_acquire(&r->word) & CPU_FLAGS_PIN)
-				cpu_relax();
-			/*
-			 * The pinner's writes are visible after the release,
-			 * and it cannot pin again before we are back in user.
-			 */
-			if (READ_ONCE(r->pin_data) != READ_ONCE(r->pins))
-				WRITE_ONCE(r->pin_data_bad, r->pin_data_bad + 1);
-		}
+		/* The entry's own primitive: it waits out any pin first. */
+		v = __cpu_flags_switch_unpinned(&r->word, FROM(CPU_FLAGS_USER));
+		if (v & CPU_FLAGS_PIN)
+			WRITE_ONCE(r->stray, r->stray + 1);
+		/*
+		 * The pinner's writes are visible after the release, and it
+		 * cannot pin again before we are back in user.
+		 */
+		if (READ_ONCE(r->pin_data) != READ_ONCE(r->pins))
+			WRITE_ONCE(r->pin_data_bad, r->pin_data_bad + 1);
 		WRITE_ONCE(r->entries, r->entries + 1);
 		if (cpu_flags_work_of(v)) {
 			WRITE_ONCE(r->consumed, READ_ONCE(r->posted));
@@ -292,6 +389,19 @@ static void cpu_flags_test_race(struct kunit *test)
 }
 
 #ifdef CONFIG_CPU_FLAGS
+/* cpu_flags_pin() from a test thread: preemption off, and let go at once. */
+static bool try_pin(int cpu)
+{
+	bool ok;
+
+	preempt_disable();
+	ok = cpu != smp_processor_id() && cpu_flags_pin(cpu);
+	if (ok)
+		cpu_flags_unpin(cpu);
+	preempt_enable();
+	return ok;
+}
+
 /* A CPU that is not nohz_full never takes deferred work or a pin. */
 static void cpu_flags_test_untracked_refuses(struct kunit *test)
 {
@@ -304,7 +414,7 @@ static void cpu_flags_test_untracked_refuses(struct kunit *test)
 			continue;
 		KUNIT_EXPECT_FALSE_MSG(test, cpu_flags_defer_work(cpu, CPU_FLAGS_WORK_TLB),
 				       "deferred to untracked CPU %d", cpu);
-		KUNIT_EXPECT_FALSE_MSG(test, cpu_flags_pin(cpu), "pinned untracked CPU %d", cpu);
+		KUNIT_EXPECT_FALSE_MSG(test, try_pin(cpu), "pinned untracked CPU %d", cpu);
 		/* Idle is still recorded for RCU; user mode never is. */
 		KUNIT_EXPECT_NE(test, cpu_flags_mode_of(atomic_read(w)), CPU_FLAGS_USER);
 		n++;
@@ -341,7 +451,7 @@ static void cpu_flags_test_tracked_kernel_refuses(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cpu_flags_mode_of(atomic_read(per_cpu_ptr(&cpu_flags.word, cpu))),
 			CPU_FLAGS_KERNEL);
 	KUNIT_EXPECT_FALSE(test, cpu_flags_defer_work(cpu, CPU_FLAGS_WORK_SYNC));
-	KUNIT_EXPECT_FALSE(test, cpu_flags_pin(cpu));
+	KUNIT_EXPECT_FALSE(test, try_pin(cpu));
 	kthread_stop(t);
 }
 #endif /* CONFIG_CPU_FLAGS */
@@ -354,6 +464,7 @@ static struct kunit_case cpu_flags_word_cases[] = {
 	KUNIT_CASE(cpu_flags_test_switch_sees_work),
 	KUNIT_CASE(cpu_flags_test_done_only_seen),
 	KUNIT_CASE(cpu_flags_test_pin),
+	KUNIT_CASE(cpu_flags_test_entry_waits),
 	KUNIT_CASE_SLOW(cpu_flags_test_race),
 	{}
 };

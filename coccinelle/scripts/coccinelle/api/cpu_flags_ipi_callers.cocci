@@ -17,7 +17,17 @@
 ///                callback it cannot find
 ///
 /// The class is a first cut from the callback's text, with the reason it
-/// saw; a conversion still needs a human to check the callback.
+/// saw; a conversion still needs a human to check the callback.  Calls
+/// already converted to on_each_cpu_needs() / on_each_cpu_cond_mask_needs()
+/// or to a cpu_flags filter are marked with what they pass.
+///
+/// Patch mode converts the callers whose callback the script classes
+/// skip-if-USER and that call on_each_cpu(), on_each_cpu_mask() or
+/// smp_call_function(): they pass &cpu_flags_call_skip_user.  Such a
+/// callback (empty, or barriers only) also runs on the calling CPU after
+/// the patch, which is harmless.  The defer and run-under-pin classes
+/// are not patched: whether a flush may wait for the next entry depends on
+/// what the caller changed, and a pinned callback has to be written.
 ///
 // Confidence: Moderate
 // Copyright: (C) 2026 cpu_flags developers
@@ -61,16 +71,28 @@ position p;
  smp_call_function_any@p(E, cb, es)
 )
 
+// Calls converted to the cpu_flags caller API, and what they need.
+@needs depends on report || org || context@
+expression C, I, W, M, N;
+identifier cb;
+position p;
+@@
+(
+ on_each_cpu_needs@p(cb, I, W, N)
+|
+ on_each_cpu_cond_mask_needs@p(C, cb, I, W, M, N)
+)
+
 // Every call, to catch those whose callback is not a plain name.
 @anycall depends on report || org || context@
 expression list es;
-identifier api =~ "^(on_each_cpu|on_each_cpu_mask|on_each_cpu_cond|on_each_cpu_cond_mask|smp_call_function|smp_call_function_single|smp_call_function_single_async|smp_call_function_many|smp_call_function_many_cond|smp_call_function_any)$";
+identifier api =~ "^(on_each_cpu|on_each_cpu_mask|on_each_cpu_cond|on_each_cpu_cond_mask|on_each_cpu_needs|on_each_cpu_cond_mask_needs|smp_call_function|smp_call_function_single|smp_call_function_single_async|smp_call_function_many|smp_call_function_many_cond|smp_call_function_any)$";
 position p;
 @@
  api@p(es)
 
 // Function definitions in the file, to read the callbacks' bodies.
-@fn depends on report || org || context@
+@fn@
 identifier f;
 position p;
 @@
@@ -147,6 +169,12 @@ REVIEWED = {
     "ipi_mb": ("must-IPI", "membarrier: the barrier is for the user code running there"),
     "sgx_ipi_cb": ("must-IPI", "SGX: the IPI makes CPUs leave the enclave, which runs in "
                    "user mode"),
+    "ignore_task_cpu": ("run-under-pin", "per-CPU ignore_pid from the running task, which "
+                        "cannot change while pinned (cpu_curr_snapshot())"),
+    "disable_trace_buffered_event": ("run-under-pin", "per-CPU count that NMIs change too: "
+                                     "cpu_flags_pinned_add_balanced()"),
+    "enable_trace_buffered_event": ("run-under-pin", "per-CPU count that NMIs change too: "
+                                    "cpu_flags_pinned_add_balanced()"),
 }
 
 
@@ -215,6 +243,14 @@ sites[(p[0].file, int(p[0].line))] = [None, cb, p[0].current_element]
 if str(e).startswith("cpu_flags_"):
     converted[(p[0].file, int(p[0].line))] = str(e)
 
+@script:python depends on needs@
+cb << needs.cb;
+n << needs.N;
+p << needs.p;
+@@
+sites[(p[0].file, int(p[0].line))] = [None, cb, p[0].current_element]
+converted[(p[0].file, int(p[0].line))] = str(n).replace("&", "").strip()
+
 @script:python depends on anycall && org@
 api << anycall.api;
 p << anycall.p;
@@ -226,3 +262,40 @@ api << anycall.api;
 p << anycall.p;
 @@
 print("%s:%s: %s" % (p[0].file, p[0].line, describe(api, p)))
+
+// Patch mode: callers of the skip-if-USER class.
+@pcall depends on patch@
+identifier cb;
+expression I, W, M;
+position p;
+@@
+(
+ on_each_cpu@p(cb, I, W)
+|
+ smp_call_function@p(cb, I, W)
+|
+ on_each_cpu_mask@p(M, cb, I, W)
+)
+
+@script:python pskip depends on pcall@
+cb << pcall.cb;
+p << pcall.p;
+@@
+if classify(cb, p[0].file)[0] != "skip-if-USER":
+    cocci.include_match(False)
+
+@depends on pskip@
+identifier pcall.cb;
+expression pcall.I, pcall.W, pcall.M;
+position pcall.p;
+@@
+(
+- on_each_cpu@p(cb, I, W)
++ on_each_cpu_needs(cb, I, W, &cpu_flags_call_skip_user)
+|
+- smp_call_function@p(cb, I, W)
++ on_each_cpu_needs(cb, I, W, &cpu_flags_call_skip_user)
+|
+- on_each_cpu_mask@p(M, cb, I, W)
++ on_each_cpu_cond_mask_needs(NULL, cb, I, W, M, &cpu_flags_call_skip_user)
+)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Reading /sys/kernel/debug/cpu_flags/stats, shared by the cpu_flags
- * selftests.  The columns are those of cpu_flags_stats_show().
+ * selftests.  The columns are those of cpu_flags_stats_show().  Also the
+ * child they run on an isolated CPU.  Include after <sched.h> with
+ * _GNU_SOURCE.
  */
 #ifndef CPU_FLAGS_STATS_H
 #define CPU_FLAGS_STATS_H
@@ -10,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CPU_FLAGS_DIR	"/sys/kernel/debug/cpu_flags"
 #define CPU_FLAGS_STATS	CPU_FLAGS_DIR "/stats"
@@ -48,6 +51,20 @@ static inline int read_stats(int cpu, struct cpu_stats *st, bool *defer_on)
 	}
 	fclose(f);
 	return ret;
+}
+
+/* fork() a child bound to @cpu: 0 in the child, its pid in the parent. */
+static inline pid_t fork_on_cpu(int cpu)
+{
+	cpu_set_t set;
+	pid_t pid;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pid = fork();
+	if (!pid && sched_setaffinity(0, sizeof(set), &set))
+		_exit(1);
+	return pid;
 }
 
 #endif /* CPU_FLAGS_STATS_H */

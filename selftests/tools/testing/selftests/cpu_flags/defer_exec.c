@@ -52,18 +52,11 @@ static int poke_cpu(int cpu)
 /* A child that spins in user space on @cpu until killed. */
 static pid_t start_spinner(int cpu)
 {
-	cpu_set_t set;
-	pid_t pid;
+	pid_t pid = fork_on_cpu(cpu);
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	pid = fork();
-	if (!pid) {
-		if (sched_setaffinity(0, sizeof(set), &set))
-			_exit(1);
+	if (!pid)
 		for (;;)
 			__asm__ volatile("pause" ::: "memory");
-	}
 	return pid;
 }
 

@@ -7,8 +7,8 @@
  * settle period, each source runs for a set time on the housekeeping CPUs.
  * For each source the IPI rows of /proc/interrupts (CAL, TLB, RES, IWI) are
  * read before and after for every isolated CPU, and the ipi/csd trace
- * events, filtered on the isolated CPUs and read live from a private
- * tracing instance, name the callbacks that were sent.
+ * events, read live from a private tracing instance and kept when they
+ * target an isolated CPU, name the callbacks that were sent.
  *
  * Output is TAP (one result per source), a table as TAP diagnostics and,
  * with -j, a JSON document.  With -m/-n the result of a source also asserts
@@ -276,10 +276,10 @@ static void stop_spinners(void)
 
 /* ---- tracing: name the callbacks ---- */
 
-static const char * const trace_events[][2] = {
-	{ "csd/csd_queue_cpu", "cpu" },
-	{ "ipi/ipi_send_cpu", "cpu" },
-	{ "ipi/ipi_send_cpumask", "cpumask" },
+static const char * const trace_events[] = {
+	"csd/csd_queue_cpu",
+	"ipi/ipi_send_cpu",
+	"ipi/ipi_send_cpumask",
 };
 
 static void add_event(double ts, const char *name, int weight)
@@ -431,7 +431,7 @@ static void parse_trace_line(const char *line)
 		}
 	}
 	if (self) {
-		char self_name[64];
+		char self_name[72];
 
 		snprintf(self_name, sizeof(self_name), "self:%s", name);
 		add_event(ts, self_name, 1);
@@ -478,7 +478,7 @@ static pthread_t reader_thread;
 
 static int start_tracing(void)
 {
-	char path[256], list[128], filter[160];
+	char path[256];
 	int ret;
 
 	rmdir(INSTANCE);
@@ -501,16 +501,17 @@ static int start_tracing(void)
 	 * measurement, so that the benchmark does not measure itself.
 	 */
 	write_file(TRACEFS "/buffer_size_kb", "1408");
-	format_cpulist(&isolated, list, sizeof(list));
+	/*
+	 * No event filter: a filter holds a reference on the per-CPU
+	 * buffered events, and the trace-filter source must be able to free
+	 * them (trace_buffered_event_disable() is what it measures).  The
+	 * reader keeps only the lines whose target is an isolated CPU.
+	 */
 	for (size_t i = 0; i < ARRAY_SIZE(trace_events); i++) {
-		snprintf(path, sizeof(path), INSTANCE "/events/%s/filter", trace_events[i][0]);
-		snprintf(filter, sizeof(filter), "%s & CPUS{%s}", trace_events[i][1], list);
-		/* The filter only saves buffer space: lines are checked again. */
-		write_file(path, "%s", filter);
-		snprintf(path, sizeof(path), INSTANCE "/events/%s/enable", trace_events[i][0]);
+		snprintf(path, sizeof(path), INSTANCE "/events/%s/enable", trace_events[i]);
 		ret = write_file(path, "1");
 		if (ret) {
-			ksft_print_msg("enable %s: %s\n", trace_events[i][0], strerror(-ret));
+			ksft_print_msg("enable %s: %s\n", trace_events[i], strerror(-ret));
 			return ret;
 		}
 	}
@@ -752,6 +753,64 @@ static int setup_module(struct source *s)
 	return 0;
 }
 
+/*
+ * Writing a PID to set_event_pid and set_ftrace_pid makes every CPU
+ * recompute whether it traces the task it runs: on_each_cpu() of
+ * ignore_task_cpu(), run under a pin for CPUs in user mode.
+ */
+static char pid_str[16];
+
+static bool op_trace_pid(void)
+{
+	return !write_file(TRACEFS "/set_event_pid", "%s", pid_str) &&
+	       !write_file(TRACEFS "/set_ftrace_pid", "%s", pid_str);
+}
+
+static void clear_trace_pid(void)
+{
+	int fd;
+
+	/* Opening with O_TRUNC empties the lists. */
+	fd = open(TRACEFS "/set_event_pid", O_WRONLY | O_TRUNC);
+	if (fd >= 0)
+		close(fd);
+	fd = open(TRACEFS "/set_ftrace_pid", O_WRONLY | O_TRUNC);
+	if (fd >= 0)
+		close(fd);
+}
+
+static int setup_trace_pid(struct source *s)
+{
+	snprintf(pid_str, sizeof(pid_str), "%d", getpid());
+	clear_trace_pid();
+	if (access(TRACEFS "/set_event_pid", W_OK) || access(TRACEFS "/set_ftrace_pid", W_OK)) {
+		snprintf(s->skip_why, sizeof(s->skip_why), "no set_event_pid/set_ftrace_pid");
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Setting and clearing an event filter allocates and frees the per-CPU
+ * buffered events: trace_buffered_event_disable() updates each CPU's
+ * count by on_each_cpu_mask(), run under a pin for CPUs in user mode.
+ */
+#define EVENT_FILTER	TRACEFS "/events/sched/sched_process_fork/filter"
+
+static bool op_trace_filter(void)
+{
+	return !write_file(EVENT_FILTER, "common_pid < 0") && !write_file(EVENT_FILTER, "0");
+}
+
+static int setup_trace_filter(struct source *s)
+{
+	if (access(EVENT_FILTER, W_OK)) {
+		snprintf(s->skip_why, sizeof(s->skip_why), "no %s", EVENT_FILTER);
+		return 1;
+	}
+	return 0;
+}
+
 #define SOURCE(n, w, o, s) { .name = n, .what = w, .op = o, .setup = s, .max = -1, .min = -1 }
 static struct source sources[] = {
 	SOURCE("idle", "no load (background)", op_idle, NULL),
@@ -761,6 +820,9 @@ static struct source sources[] = {
 	SOURCE("fork", "fork/exit (VMAP_STACK)", op_fork, NULL),
 	SOURCE("vmalloc", "1 MiB BPF map create/free", op_vmalloc, setup_vmalloc),
 	SOURCE("module", "module load/unload", op_module, setup_module),
+	{ .name = "trace-pid", .what = "set_event_pid/set_ftrace_pid writes", .op = op_trace_pid,
+	  .setup = setup_trace_pid, .cleanup = clear_trace_pid, .max = -1, .min = -1 },
+	SOURCE("trace-filter", "event filter set/clear", op_trace_filter, setup_trace_filter),
 };
 #define NR_SOURCES ARRAY_SIZE(sources)
 
@@ -798,6 +860,8 @@ static void run_source(struct source *s)
 	}
 	s->end = now();
 	read_irqs(&after);
+	if (s->cleanup)
+		s->cleanup();
 	for (int c = 0; c < MAX_CPUS; c++) {
 		if (!CPU_ISSET(c, &isolated))
 			continue;
