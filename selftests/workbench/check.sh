@@ -317,6 +317,21 @@ show_table()
 	grep -E '^# (source|idle|kprobe|perf|bpf-jit|fork|vmalloc|module|trace-pid|trace-filter) ' "$LOGS/$1.job.log" || true
 }
 
+# A boot's console must show no splat: lockdep, RCU, WARN, BUG, stalls.
+# The pins, the pinned trace callbacks and the deferred work run under
+# lockdep and PROVE_RCU on the debug kernel.
+SPLAT='WARNING:|BUG:|possible circular locking|possible recursive locking|suspicious RCU usage|inconsistent lock state|rcu: INFO|soft lockup|hung_task'
+console_clean()
+{
+	local name=$1 hit
+	hit=$(grep -m1 -E "$SPLAT" "$LOGS/$name.console.log" || true)
+	if [ -z "$hit" ]; then
+		result ok "$name: console free of splats (lockdep, RCU, WARN, BUG, stalls)"
+	else
+		result "not ok" "$name: console splat" "$hit"
+	fi
+}
+
 # The parts after "build" use its images; run alone, they build what is missing.
 ensure_built()
 {
@@ -343,6 +358,7 @@ check_kunit_kselftest()
 		"defer_exec:kselftest defer_exec" "word_fault:kselftest word_fault, pti=off" \
 		"pin:kselftest pin, pti=off"
 	show_table $name
+	console_clean $name
 	if grep -q 'cpu_flags.defer=maybe is not a boolean' "$LOGS/$name.console.log" &&
 	   grep -q '^defer on' "$LOGS/$name.job.log"; then
 		result ok "cpu_flags.defer=maybe is reported and deferral stays on"
@@ -365,6 +381,7 @@ check_kunit_kselftest()
 		"defer_exec:kselftest defer_exec, pti=on" "word_fault:kselftest word_fault, pti=on" \
 		"pin:kselftest pin, pti=on"
 	show_table $name
+	console_clean $name
 	if grep -q 'Kernel/User page tables isolation: enabled' "$LOGS/$name.console.log"; then
 		result ok "pti=on: the guest runs with page table isolation"
 	else
@@ -394,6 +411,7 @@ check_kunit_kselftest()
 			"defer_exec:kselftest defer_exec, cpu_flags.defer=0, pti=$pti" \
 			"pin:kselftest pin, cpu_flags.defer=0, pti=$pti"
 		show_table $name
+		console_clean $name
 		if grep -q '^# deferral off (control)' "$LOGS/$name.job.log"; then
 			result ok "cpu_flags.defer=0 switches deferral off (pti=$pti)"
 		else
