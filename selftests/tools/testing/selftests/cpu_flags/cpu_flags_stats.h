@@ -2,13 +2,14 @@
 /*
  * Reading /sys/kernel/debug/cpu_flags/stats, shared by the cpu_flags
  * selftests.  The columns are those of cpu_flags_stats_show().  Also the
- * child they run on an isolated CPU.  Include after <sched.h> with
- * _GNU_SOURCE.
+ * hook writer and the child they run on an isolated CPU.  Include after
+ * <sched.h> with _GNU_SOURCE.
  */
 #ifndef CPU_FLAGS_STATS_H
 #define CPU_FLAGS_STATS_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,19 @@ static inline int read_stats(int cpu, struct cpu_stats *st, bool *defer_on)
 		}
 	}
 	fclose(f);
+	return ret;
+}
+
+/* Write @s to @path (a debugfs hook, a parameter): 0, or -errno. */
+static inline int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
 	return ret;
 }
 

@@ -31,14 +31,7 @@ static bool defer_on;
 /* Write @s to the hook: 0 if accepted, else -errno. */
 static int poke(const char *s)
 {
-	int fd = open(HOOK, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return write_str(HOOK, s);
 }
 
 static int poke_cpu(int cpu)

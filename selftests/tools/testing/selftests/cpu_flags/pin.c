@@ -53,18 +53,6 @@ struct last {
 
 static unsigned long *child_count;	/* shared with the child */
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int read_hook(struct totals *t, struct last *l)
 {
 	char buf[512];
@@ -93,7 +81,7 @@ static int do_pin(unsigned int hold_us, bool nmi, struct last *l)
 	int ret;
 
 	snprintf(cmd, sizeof(cmd), "pin %u%s", hold_us, nmi ? " nmi" : "");
-	ret = write_file(HOOK, cmd);
+	ret = write_str(HOOK, cmd);
 	if (read_hook(&t, l))
 		return -EIO;
 	return ret;
@@ -212,7 +200,7 @@ int main(void)
 	pid = start_looper(iso);
 	usleep(200000);
 	snprintf(cmd, sizeof(cmd), "start %d", iso);
-	if (write_file(HOOK, "stop") || write_file(HOOK, cmd))
+	if (write_str(HOOK, "stop") || write_str(HOOK, cmd))
 		ksft_exit_fail_msg("pin_test start %d: %s\n", iso, strerror(errno));
 	ksft_print_msg("deferral %s; isolated CPU %d, housekeeping CPU %d\n",
 		       defer_on ? "on" : "off (control)", iso, hk);
@@ -227,12 +215,12 @@ int main(void)
 	ksft_set_plan(9);
 
 	/* 0. The control: the same hold without a pin sees entries. */
-	ok = !write_file(HOOK, "hold 20000") && !read_hook(&t0, &l) && l.entries_during > 0;
+	ok = !write_str(HOOK, "hold 20000") && !read_hook(&t0, &l) && l.entries_during > 0;
 	ksft_test_result(ok, "control: a 20 ms hold without a pin sees %ld entries\n",
 			 l.entries_during);
 
 	/* 1-2. A 20 ms pin holds off entries, and warns once past the limit. */
-	write_file(WARN_US, "1000");
+	write_str(WARN_US, "1000");
 	ok = !do_pin(20000, false, &l) && pin_ok(&l, false);
 	ksft_test_result(ok, "pinned for %ld us: %ld entries during the pin, pair %s, %s\n",
 			 l.held_us, l.entries_during, l.torn ? "torn" : "consistent",
@@ -242,7 +230,7 @@ int main(void)
 			 "hold past pin_warn_us=1000 warned: %s\n",
 			 kfd >= 0 ? hit : "no /dev/kmsg");
 	/* Single-threaded TCG can stall a vCPU for many ms: no noise below. */
-	write_file(WARN_US, "1000000");
+	write_str(WARN_US, "1000000");
 
 	/* 3. The pinned CPU handles NMIs, in user mode or waiting at entry. */
 	ok = true;
@@ -300,7 +288,7 @@ int main(void)
 			 "no stall, lockup or warning in the kernel log%s%s\n",
 			 kfd >= 0 && *hit ? ": " : "", kfd >= 0 ? hit : " (no /dev/kmsg)");
 out:
-	write_file(HOOK, "stop");
+	write_str(HOOK, "stop");
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	ksft_finished();
