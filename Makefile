@@ -32,7 +32,7 @@ export TOP B WB JOBS CPUS ISOLATED ISOL_ARGS BENCH_SECONDS CHECK_BENCH_SECONDS P
 SH := bash
 
 .PHONY: help print-isol deps tree kernel kernel-debug baseline-kernel kernels guest \
-	bench entry-cost ipi-callers check lint export series clean distclean
+	bench entry-cost bisect-check ipi-callers check lint export series clean distclean
 
 help:
 	@echo 'make bench            build stock and patched kernels, boot each with isolated'
@@ -48,7 +48,8 @@ help:
 	@echo 'make baseline-kernel  build/bzImage-baseline (stock base, same config)'
 	@echo 'make guest            build/initramfs.cpio (busybox + test binaries)'
 	@echo 'make export           turn commits in build/linux into component files/patches'
-	@echo 'make lint             check series, patch headers and checkpatch'
+	@echo 'make lint             check series, patch headers, checkpatch --strict, kernel-doc'
+	@echo 'make bisect-check     every commit builds (patched, CONFIG_CPU_FLAGS=n, arm64) and boots'
 	@echo 'make series           write the whole series to build/series/ for mailing'
 
 deps:
@@ -57,8 +58,10 @@ deps:
 tree: deps
 	@$(SH) $(WB)/prepare-tree.sh
 
+# VARIANT: patched (default), debug, test, nocpuflags or baseline (lib.sh).
+VARIANT ?= patched
 kernel: tree
-	@$(SH) $(WB)/build-kernel.sh patched
+	@$(SH) $(WB)/build-kernel.sh $(VARIANT)
 
 kernel-debug: tree
 	@$(SH) $(WB)/build-kernel.sh debug
@@ -74,7 +77,13 @@ bench: kernel baseline-kernel guest
 
 # getpid round trips, stock vs patched, PTI on and off (see entry-cost.sh).
 entry-cost: kernel baseline-kernel guest
+	@$(SH) $(WB)/build-kernel.sh test
 	@$(SH) $(WB)/entry-cost.sh
+
+# Every commit of the series builds (patched and CONFIG_CPU_FLAGS=n vmlinux,
+# arm64's generic objects) and boots to /init; make check runs the fast form.
+bisect-check: tree
+	@$(SH) $(WB)/bisect-check.sh full
 
 # The Coccinelle report of IPI callers, into the checked-in table.
 ipi-callers: kernel-debug

@@ -27,15 +27,14 @@ run_interference()
 	cat >"$job" <<-JOB
 	interference -t $BENCH_SECONDS $BENCH_FLAGS ${BENCH_SOURCES:+-S $BENCH_SOURCES} -j /tmp/result.json $*
 	rc=\$?
-	echo WORKBENCH-JSON-BEGIN; cat /tmp/result.json; echo WORKBENCH-JSON-END
+	echo $JSON_BEGIN; cat /tmp/result.json; echo $JSON_END
 	exit \$rc
 	JOB
 	"$WB/qemu-run.sh" --variant "$variant" --name "$name" --quiet \
 		--timeout $((8 * BENCH_SECONDS + 300)) \
 		--append "$ISOL_ARGS $append" --job "$job" || return $?
-	sed -n '/^WORKBENCH-JSON-BEGIN/,/^WORKBENCH-JSON-END/p' "$LOGS/$name.job.log" |
-		sed '1d;$d' >"$res/$name.json"
-	[ -s "$res/$name.json" ] || die "$name: no JSON in $LOGS/$name.job.log"
+	extract_json "$LOGS/$name.job.log" >"$res/$name.json" ||
+		die "$name: no JSON in $LOGS/$name.job.log"
 }
 
 tables=()

@@ -1,11 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build one kernel variant out of tree and leave its image and modules in
-# build/:
-#
-#   patched   build/linux,      base+tcg+cpu_flags fragments -> build/bzImage
-#   debug     build/linux,      ... + debug fragment         -> build/bzImage-debug
-#   baseline  build/linux-base, base+tcg fragments           -> build/bzImage-baseline
+# build/ (the variants, their trees, fragments and images: variant_info()
+# in lib.sh).
 #
 # The config is tinyconfig plus the fragments, merged with merge_config.sh
 # and verified: an option that did not survive olddefconfig fails the build
@@ -14,21 +11,27 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-variant=${1:?usage: build-kernel.sh patched|debug|baseline [--config-only]}
-config_only=${2:-}
-C=$WB/configs
-case "$variant" in
-patched)  src=$TREE;      frags="$C/base.config $C/tcg.config $C/cpu_flags.config"; out=$B/bzImage ;;
-debug)    src=$TREE;      frags="$C/base.config $C/tcg.config $C/cpu_flags.config $C/debug.config"; out=$B/bzImage-debug ;;
-baseline) src=$BASE_TREE; frags="$C/base.config $C/tcg.config"; out=$B/bzImage-baseline ;;
-*) die "unknown kernel variant '$variant' (patched, debug, baseline)" ;;
-esac
+#   build-kernel.sh VARIANT                 image and modules
+#   build-kernel.sh VARIANT --config-only   the config, verified; nothing built
+#   build-kernel.sh VARIANT --objects 'F.o ...'
+#                                           only those objects (bisect-check.sh)
+#
+# Environment: TREE (the source tree, default build/linux), OBJ (the build
+# directory, default build/obj/VARIANT), IMAGE and MODULES (where the image
+# and the modules go, default build/bzImage* and build/modules-VARIANT[.cpio]),
+# LOG (default build/logs/build-VARIANT.log), EXTRA_FRAGMENTS.
+variant=${1:?usage: build-kernel.sh VARIANT [--config-only | --objects 'F.o ...']}
+mode=${2:-}
+objects=${3:-}
+variant_info "$variant"
+src=$v_src out=$v_image obj=$v_obj frags=
+for f in $v_frags; do frags="$frags $WB/configs/$f.config"; done
 # EXTRA_FRAGMENTS: more fragments, merged last (and verified like the rest).
 frags="$frags ${EXTRA_FRAGMENTS:-}"
+obj=${OBJ:-$obj} out=${IMAGE:-$out} mods=${MODULES:-$B/modules-$variant}
 [ -f "$src/Makefile" ] || die "$src is not prepared: run 'make tree'"
 
-obj=$B/obj/$variant
-scratch=$B/obj/$variant.config
+scratch=$obj.config
 mkdir -p "$obj" "$scratch" "$LOGS"
 cc=gcc
 command -v ccache >/dev/null && cc="ccache gcc"
@@ -68,21 +71,30 @@ verify_config()
 }
 
 kmake "$scratch" -s tinyconfig >/dev/null
-"$src/scripts/kconfig/merge_config.sh" -m -O "$scratch" "$scratch/.config" $frags >/dev/null
+# (In $scratch: merge_config.sh leaves its temporary files in the current
+# directory when it is interrupted.)
+(cd "$scratch" && "$src/scripts/kconfig/merge_config.sh" -m -O "$scratch" "$scratch/.config" $frags) >/dev/null
 kmake "$scratch" -s olddefconfig
 verify_config "$scratch/.config"
-[ "$config_only" = --config-only ] && { echo "  CONFIG  $variant: every requested option is set" >&2; exit 0; }
+[ "$mode" = --config-only ] && { echo "  CONFIG  $variant: every requested option is set" >&2; exit 0; }
 cmp -s "$scratch/.config" "$obj/.config" || cp "$scratch/.config" "$obj/.config"
 
-log=$LOGS/build-$variant.log
+log=${LOG:-$LOGS/build-$variant.log}
+if [ "$mode" = --objects ]; then
+	kmake "$obj" -j"${JOBS:-3}" $objects >"$log" 2>&1 || {
+		grep -E 'error|Error' "$log" | head -20 >&2
+		die "building $objects ($variant) failed; full log: $log"
+	}
+	exit 0
+fi
 echo "  BUILD   $variant kernel (log: ${log#$TOP/})" >&2
 if ! kmake "$obj" -j"${JOBS:-3}" bzImage modules >"$log" 2>&1; then
 	grep -E 'error|Error' "$log" | head -20 >&2
 	die "building the $variant kernel failed; full log: $log"
 fi
-rm -rf "$B/modules-$variant"
-kmake "$obj" -s INSTALL_MOD_PATH="$B/modules-$variant" INSTALL_MOD_STRIP=1 modules_install >>"$log" 2>&1 ||
+rm -rf "$mods"
+kmake "$obj" -s INSTALL_MOD_PATH="$mods" INSTALL_MOD_STRIP=1 modules_install >>"$log" 2>&1 ||
 	die "installing the $variant modules failed; full log: $log"
-(cd "$B/modules-$variant" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$B/modules-$variant.cpio"
+(cd "$mods" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$mods.cpio"
 cp "$obj/arch/x86/boot/bzImage" "$out"
 echo "  IMAGE   ${out#$TOP/} ($(kmake "$obj" -s kernelrelease))" >&2

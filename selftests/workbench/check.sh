@@ -7,7 +7,9 @@
 #
 #   workbench  the workbench's own error paths (bad patch, unknown option,
 #              missing package, hanging guest), lint, export round trip
-#   build      the debug kernel builds; sparse/objtool clean on our files
+#   build      the debug kernel builds; sparse/objtool clean on our files;
+#              CONFIG_CPU_FLAGS=n is stock on the entry path
+#   bisect     every commit of the series compiles (bisect-check.sh fast)
 #   kunit      KUnit suites at boot of the debug kernel (KTAP)
 #   kselftest  our kselftests in the debug kernel with isolated CPUs (TAP):
 #              zero IPIs from the load with deferral on, PTI on and off,
@@ -65,7 +67,14 @@ report_tap()
 	while read -r v name; do
 		case "$v" in
 		ok) result ok "$prefix: $name" ;;
-		skip) result skip "$prefix: $name" ;;
+		skip)
+			# On the debug kernel every prerequisite is there: a
+			# skip would hide the test (STRICT_SKIP: what may skip).
+			if [ -n "${STRICT_SKIP:-}" ] && ! grep -qE "$STRICT_SKIP" <<<"$name"; then
+				result "not ok" "$prefix: $name" "skipped where it must run"
+			else
+				result skip "$prefix: $name"
+			fi ;;
 		not) result "not ok" "$prefix: ${name#ok }" ;;
 		esac
 		count=$((count + 1))
@@ -140,16 +149,21 @@ check_workbench()
 	expect "workbench: lint (series, headers, checkpatch)" 0 "patches clean" -- "$WB/lint-patches.sh"
 
 	# A repo edited after build/linux was prepared: export must not
-	# write the tree's older files over it.
+	# write the tree's older patches over it.  The edit changes an added
+	# line of the last patch, so the series still applies.
 	rsync -a --exclude build --exclude .git "$TOP/" "$scratch/edited/"
-	f=$(cd "$scratch/edited" && find selftests/tools -name '*.c' | head -1)
-	echo "/* edited after make tree */" >>"$scratch/edited/$f"
-	cp "$scratch/edited/$f" "$scratch/edited.c"
-	expect "workbench: export refuses to overwrite newer repo files" fail \
+	f=$(grep -v '^#' "$TOP/series" | tail -1)
+	awk '!done && /^\+[^+]/ { $0 = "+edited after make tree"; done = 1 } { print }' \
+		"$TOP/$f" >"$scratch/edited/$f"
+	cp "$scratch/edited/$f" "$scratch/edited.patch"
+	expect "workbench: export refuses to overwrite newer repo patches" fail \
 		"the repo changed since build/linux was prepared" -- \
 		env TOP="$scratch/edited" "$WB/export-tree.sh"
-	cmp -s "$scratch/edited/$f" "$scratch/edited.c" ||
+	cmp -s "$scratch/edited/$f" "$scratch/edited.patch" ||
 		result "not ok" "workbench: the refused export wrote nothing" "$f was overwritten"
+
+	check_lint_control
+	check_bisect_control
 
 	# The round trip regenerates the repo's own files byte for byte.
 	"$WB/prepare-tree.sh" >/dev/null 2>&1 || true
@@ -162,6 +176,55 @@ check_workbench()
 		result "not ok" "workbench: export round trip is byte-identical" "the repo changed: see git status"
 	fi
 	rm -rf "$scratch"
+}
+
+# control_branch NAME EDIT: a copy of the series in build/linux (branch NAME,
+# build/linux's work tree untouched) whose first commit is changed by EDIT,
+# a shell command run in a scratch checkout of that commit; the later
+# commits are replayed on it.  Prints the branch's tip.
+control_branch()
+{
+	local name=$1 edit=$2 wt=$B/check-control first c
+	first=$(tgit rev-list --reverse base..prepared | head -1)
+	tgit worktree remove --force "$wt" >/dev/null 2>&1 || rm -rf "$wt"
+	tgit worktree prune
+	tgit worktree add -q --detach "$wt" "$first"
+	(cd "$wt" && eval "$edit" && git -c user.name=check -c user.email=check@localhost \
+		commit -q -a --amend --no-edit --allow-empty) || die "control_branch: edit failed"
+	# REPLAY=0: the edited commit alone (an edit later commits conflict with).
+	[ "${REPLAY:-1}" = 0 ] ||
+	for c in $(tgit rev-list --reverse "$first..prepared"); do
+		git -C "$wt" cherry-pick --allow-empty "$c" >/dev/null 2>&1 ||
+			die "control_branch: $c does not replay on the edited commit"
+	done
+	tgit branch -f "$name" "$(git -C "$wt" rev-parse HEAD)" >/dev/null
+	tgit worktree remove --force "$wt"
+	tgit rev-parse "$name"
+}
+
+# The lint's message check catches a message that describes code of a later
+# patch (the fault of the old import layout): the first commit's message is
+# made to name cpu_flags_pin(), which only the pin patch brings.
+check_lint_control()
+{
+	control_branch lint-control 'msg=$(git log -1 --format=%B); git commit -q --amend -m "$msg
+
+It also adds cpu_flags_pin() for later."' >/dev/null
+	expect "workbench: lint names a message that describes a later patch's code" fail \
+		"message names what its tree does not have: cpu_flags_pin\\(\\)" -- \
+		env LINT_RANGE=base..lint-control "$WB/lint-patches.sh"
+}
+
+# The bisect check names a commit that does not build: the first commit
+# calls a function that no commit declares (the old series' fault).
+check_bisect_control()
+{
+	REPLAY=0 control_branch bisect-control \
+		'echo "void cpu_flags_broken(void) { cpu_flags_do_work(0); }" >>kernel/cpu_flags/cpu_flags.c' \
+		>/dev/null
+	expect "workbench: the bisect check names the commit that does not build" fail \
+		"not ok 1 compiles what it touches \\(patched config\\): cpu_flags: Add the per-CPU state word" -- \
+		env BISECT_RANGE=base..bisect-control BISECT_ONLY=1 "$WB/bisect-check.sh" fast
 }
 
 # The kernel .c files the series adds (A) or changes (M), with their status.
@@ -181,64 +244,76 @@ sparse_warnings()
 	return "${PIPESTATUS[0]}"
 }
 
-check_build()
+# build_debug: the debug kernel, and nothing it compiled or linked warned
+# (objtool's vmlinux.o noinstr validation included).
+build_debug()
 {
-	local f o out rc
-	if "$WB/build-kernel.sh" debug >"$LOGS/check-build.out" 2>&1; then
-		result ok "build: debug kernel (lockdep, PROVE_RCU, RCU_EQS_DEBUG)"
-	else
+	if ! "$WB/build-kernel.sh" debug >"$LOGS/check-build.out" 2>&1; then
 		result "not ok" "build: debug kernel" "see $LOGS/build-debug.log"
 		sed 's/^/#   /' "$LOGS/check-build.out" | tail -20
-		return 0
+		return 1
 	fi
-	# What the (incremental) build compiled and linked, objtool's
-	# vmlinux.o noinstr validation included: no warnings.
+	result ok "build: debug kernel (lockdep, PROVE_RCU, RCU_EQS_DEBUG, test hooks)"
 	if grep -E '(: |^)warning:' "$LOGS/build-debug.log" >"$LOGS/check-build.warn"; then
 		result "not ok" "build: debug kernel builds without warnings" "$LOGS/build-debug.log"
 		sed 's/^/#   /' "$LOGS/check-build.warn" | head -20
 	else
 		result ok "build: debug kernel builds without warnings (objtool noinstr included)"
 	fi
-	# The danger zone: nothing patchable or instrumentable before the
-	# deferred work is done, on the machine code; and its negative control.
-	if python3 "$WB/danger-zone.py" "$B/obj/debug/vmlinux" >"$LOGS/check-danger-zone.out" 2>&1; then
+}
+
+# The danger zone: nothing patchable or instrumentable before the deferred
+# work is done, on the machine code; and its negative control.
+check_danger_zone()
+{
+	local vmlinux=$B/obj/debug/vmlinux
+	if python3 "$WB/danger-zone.py" "$vmlinux" >"$LOGS/check-danger-zone.out" 2>&1; then
 		result ok "build: danger zone: no patchable site or call out of noinstr text before deferred work is done"
 	else
 		result "not ok" "build: danger zone" "see $LOGS/check-danger-zone.out"
 	fi
 	sed -n 's/^/#   /p' "$LOGS/check-danger-zone.out" | grep -v '^#   ok' | head -20
-	if ! python3 "$WB/danger-zone.py" "$B/obj/debug/vmlinux" \
-		--without ct_kernel_enter_state,ct_kernel_enter >"$LOGS/check-danger-zone-control.out" 2>&1 &&
+	if ! python3 "$WB/danger-zone.py" "$vmlinux" --without ct_kernel_enter_state,ct_kernel_enter \
+		>"$LOGS/check-danger-zone-control.out" 2>&1 &&
 	   grep -q '^not ok.*tracepoint\|^not ok.*cpu_flags_account' "$LOGS/check-danger-zone-control.out"; then
 		result ok "build: danger zone control: walking past the transition finds the tracepoints"
 	else
 		result "not ok" "build: danger zone control" "the check did not fail: see $LOGS/check-danger-zone-control.out"
 	fi
-	# The Coccinelle report: every call site found, and the checked-in
-	# table is what the script says today.
-	if "$WB/ipi-callers.sh" "$LOGS/ipi-callers" >"$LOGS/check-ipi-callers.out" 2>&1; then
-		result ok "build: coccinelle: $(tail -1 "$LOGS/check-ipi-callers.out" | sed 's/^ *IPI *//; s/ (.*//')"
-		if diff -u "$TOP/coccinelle/ipi-callers.csv" "$LOGS/ipi-callers/ipi-callers.csv" \
-			>"$LOGS/check-ipi-callers.diff"; then
-			result ok "build: coccinelle: coccinelle/ipi-callers.csv is up to date"
-		else
-			result "not ok" "build: coccinelle: coccinelle/ipi-callers.csv is stale" \
-				"run 'make ipi-callers'; see $LOGS/check-ipi-callers.diff"
-		fi
-		# Coverage: every call a text search finds (comments and strings
-		# left out) is a row of the report.
-		missing=$(python3 "$WB/ipi-coverage.py" "$TREE" "$LOGS/ipi-callers/ipi-callers.csv" || true)
-		if [ -z "$missing" ]; then
-			result ok "build: coccinelle: every call site a text search finds is classified"
-		else
-			result "not ok" "build: coccinelle: call sites missing from the report" "$(echo $missing | head -c 300)"
-		fi
-	else
+}
+
+# The Coccinelle report: every call site found, and the checked-in table is
+# what the script says today.
+check_cocci_report()
+{
+	local missing
+	if ! "$WB/ipi-callers.sh" "$LOGS/ipi-callers" >"$LOGS/check-ipi-callers.out" 2>&1; then
 		result "not ok" "build: coccinelle report" "see $LOGS/check-ipi-callers.out"
+		return 0
 	fi
-	# Patch mode, on the base tree: it converts kick_all_cpus_sync() (an
-	# empty callback) to the line the series has, and leaves text_poke_sync()
-	# (defer class: whether the sync may wait depends on the caller) alone.
+	result ok "build: coccinelle: $(tail -1 "$LOGS/check-ipi-callers.out" | sed 's/^ *IPI *//; s/ (.*//')"
+	if diff -u "$TOP/coccinelle/ipi-callers.csv" "$LOGS/ipi-callers/ipi-callers.csv" \
+		>"$LOGS/check-ipi-callers.diff"; then
+		result ok "build: coccinelle: coccinelle/ipi-callers.csv is up to date"
+	else
+		result "not ok" "build: coccinelle: coccinelle/ipi-callers.csv is stale" \
+			"run 'make ipi-callers'; see $LOGS/check-ipi-callers.diff"
+	fi
+	# Coverage: every call a text search finds (comments and strings left
+	# out) is a row of the report.
+	missing=$(python3 "$WB/ipi-coverage.py" "$TREE" "$LOGS/ipi-callers/ipi-callers.csv" || true)
+	if [ -z "$missing" ]; then
+		result ok "build: coccinelle: every call site a text search finds is classified"
+	else
+		result "not ok" "build: coccinelle: call sites missing from the report" "$(echo $missing | head -c 300)"
+	fi
+}
+
+# Patch mode, on the base tree: it converts kick_all_cpus_sync() (an empty
+# callback) to the line the series has, and leaves text_poke_sync() (defer
+# class: whether the sync may wait depends on the caller) alone.
+check_cocci_patch_mode()
+{
 	local sp="spatch --very-quiet --no-includes --include-headers -D patch"
 	local conv="	on_each_cpu_needs(do_nothing, NULL, 1, &cpu_flags_call_skip_user);"
 	if (cd "$BASE_TREE" && $sp --cocci-file "$TREE/$COCCI" kernel/smp.c) \
@@ -255,6 +330,10 @@ check_build()
 		result "not ok" "build: coccinelle patch mode touched arch/x86/kernel/alternative.c" \
 			"see $LOGS/check-cocci-patch-control.diff"
 	fi
+}
+
+build_baseline_and_guest()
+{
 	if "$WB/build-kernel.sh" baseline >>"$LOGS/check-build.out" 2>&1; then
 		result ok "build: baseline kernel"
 	else
@@ -265,6 +344,63 @@ check_build()
 	else
 		result "not ok" "build: guest initramfs" "see $LOGS/check-build.out"
 	fi
+}
+
+# Test hooks are for test kernels: the production (patched) config has
+# CONFIG_CPU_FLAGS_TEST off, the test hooks are built only with it, and the
+# debug kernel the tests boot has them.
+check_test_hooks_config()
+{
+	local cfg=$B/obj/patched.config/.config
+	if "$WB/build-kernel.sh" patched --config-only >"$LOGS/check-config-patched.out" 2>&1 &&
+	   grep -qx '# CONFIG_CPU_FLAGS_TEST is not set' "$cfg" &&
+	   grep -qx 'obj-$(CONFIG_CPU_FLAGS_TEST) += test_hooks.o' "$TREE/kernel/cpu_flags/Makefile"; then
+		result ok "build: the production config builds no test hook (CONFIG_CPU_FLAGS_TEST off)"
+	else
+		result "not ok" "build: the production config builds no test hook" "see $cfg"
+	fi
+	if grep -qw cpu_flags_test_hooks_init "$B/obj/debug/System.map"; then
+		result ok "build: the debug kernel has the test hooks"
+	else
+		result "not ok" "build: the debug kernel has the test hooks" "no cpu_flags_test_hooks_init in its System.map"
+	fi
+}
+
+# With CONFIG_CPU_FLAGS=n the entry path is stock: the objects of the
+# patched tree built with the option off have, function by function, the
+# instructions of the base's (disasm-cmp.py); the control is the same
+# comparison against our config, which must differ.
+CT_IDENTICAL="kernel/context_tracking.o kernel/entry/common.o arch/x86/entry/entry_64.o"
+check_nocpuflags_identical()
+{
+	local o bad=
+	if ! "$WB/build-kernel.sh" nocpuflags --objects "$CT_IDENTICAL" >"$LOGS/check-nocpuflags.out" 2>&1 ||
+	   ! "$WB/build-kernel.sh" patched --objects kernel/context_tracking.o >>"$LOGS/check-nocpuflags.out" 2>&1; then
+		result "not ok" "build: CONFIG_CPU_FLAGS=n and patched objects" "see $LOGS/check-nocpuflags.out"
+		return 0
+	fi
+	for o in $CT_IDENTICAL; do
+		python3 "$WB/disasm-cmp.py" "$B/obj/baseline/$o" "$B/obj/nocpuflags/$o" \
+			>"$LOGS/check-nocpuflags-${o##*/}.diff" || bad="$bad $o"
+	done
+	if [ -z "$bad" ]; then
+		result ok "build: CONFIG_CPU_FLAGS=n: $CT_IDENTICAL have stock's instructions"
+	else
+		result "not ok" "build: CONFIG_CPU_FLAGS=n changes the entry path:$bad" \
+			"see $LOGS/check-nocpuflags-*.diff"
+		grep '^# .*differs' "$LOGS"/check-nocpuflags-*.diff | head -5 | sed 's/^/#   /'
+	fi
+	if ! python3 "$WB/disasm-cmp.py" "$B/obj/baseline/kernel/context_tracking.o" \
+		"$B/obj/patched/kernel/context_tracking.o" >"$LOGS/check-nocpuflags-control.diff"; then
+		result ok "build: control: the comparison sees CONFIG_CPU_FLAGS=y's context tracking differ"
+	else
+		result "not ok" "build: control: the comparison saw no difference with CONFIG_CPU_FLAGS=y"
+	fi
+}
+
+check_sparse()
+{
+	local files st f o out base new
 	files=$(our_c_files)
 	if [ -z "$files" ]; then
 		result skip "build: sparse and objtool on our C files" "the series has no kernel C file yet"
@@ -272,14 +408,14 @@ check_build()
 	fi
 	# A file we add must be clean; a file we change must not warn more
 	# than the same file in the base (sparse is not clean on all of 6.12).
-	while read -r status f; do
+	while read -r st f; do
 		o=${f%.c}.o
 		if ! out=$(sparse_warnings "$TREE" "$B/obj/debug" "$o"); then
 			result skip "build: $f" "not built in this config"
 			continue
 		fi
 		base=
-		[ "$status" = M ] && base=$(sparse_warnings "$BASE_TREE" "$B/obj/baseline" "$o" || true)
+		[ "$st" = M ] && base=$(sparse_warnings "$BASE_TREE" "$B/obj/baseline" "$o" || true)
 		new=$(LC_ALL=C comm -23 <(echo "$out") <(echo "$base") | grep . || true)
 		if [ -n "$new" ]; then
 			result "not ok" "build: $f: new sparse/objtool/compiler warnings"
@@ -288,6 +424,36 @@ check_build()
 			result ok "build: $f: no new sparse, objtool or compiler warnings"
 		fi
 	done <<<"$files"
+}
+
+check_build()
+{
+	build_debug || return 0
+	check_danger_zone
+	check_cocci_report
+	check_cocci_patch_mode
+	build_baseline_and_guest
+	check_test_hooks_config
+	check_nocpuflags_identical
+	check_sparse
+}
+
+# Every commit of the series compiles (bisect-check.sh fast: what each
+# commit touches; CONFIG_CPU_FLAGS=n and arm64 where it touches generic
+# code), and the check names a commit that does not.
+check_bisect()
+{
+	local line
+	"$WB/bisect-check.sh" fast >"$LOGS/check-bisect.tap" 2>&1 || true
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) result ok "bisect: ${line#ok [0-9]* }" ;;
+		"not ok "*) result "not ok" "bisect: ${line#not ok [0-9]* }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done <"$LOGS/check-bisect.tap"
+	grep -q '^ok ' "$LOGS/check-bisect.tap" ||
+		result "not ok" "bisect: no result" "see $LOGS/check-bisect.tap"
 }
 
 # nth_tap N LOG: the Nth TAP stream of a log that holds several.
@@ -301,6 +467,8 @@ nth_tap()
 report_streams()
 {
 	local name=$1 i=0 s
+	# Only the perf NMI test may skip (TCG has no PMU).
+	local STRICT_SKIP=perf_nmi
 	shift
 	for s in "$@"; do
 		i=$((i + 1))
@@ -311,20 +479,23 @@ report_streams()
 
 COCCI=scripts/coccinelle/api/cpu_flags_ipi_callers.cocci
 
-# The interference table of a boot, as TAP diagnostics.
+# The interference table of a boot, as TAP diagnostics: the job prints the
+# benchmark's JSON (INTERFERENCE_JSON), the workbench renders it.
+INTERFERENCE_JSON="-j /tmp/interference.json; echo $JSON_BEGIN; cat /tmp/interference.json; echo $JSON_END;"
 show_table()
 {
-	grep -E '^# (source|idle|kprobe|perf|bpf-jit|fork|vmalloc|module|trace-pid|trace-filter) ' "$LOGS/$1.job.log" || true
+	extract_json "$LOGS/$1.job.log" >"$LOGS/$1.json" &&
+		python3 "$WB/bench-table.py" "$1=$LOGS/$1.json" 2>&1 | sed 's/^/# /'
+	return 0
 }
 
 # A boot's console must show no splat: lockdep, RCU, WARN, BUG, stalls.
 # The pins, the pinned trace callbacks and the deferred work run under
 # lockdep and PROVE_RCU on the debug kernel.
-SPLAT='WARNING:|BUG:|possible circular locking|possible recursive locking|suspicious RCU usage|inconsistent lock state|rcu: INFO|soft lockup|hung_task'
 console_clean()
 {
 	local name=$1 hit
-	hit=$(grep -m1 -E "$SPLAT" "$LOGS/$name.console.log" || true)
+	hit=$(grep -m1 -E "$SPLAT_RE" "$LOGS/$name.console.log" || true)
 	if [ -z "$hit" ]; then
 		result ok "$name: console free of splats (lockdep, RCU, WARN, BUG, stalls)"
 	else
@@ -335,8 +506,8 @@ console_clean()
 # The parts after "build" use its images; run alone, they build what is missing.
 ensure_built()
 {
-	local img=$B/bzImage-$1
-	[ -r "$img" ] || "$WB/build-kernel.sh" "$1" >&2 || die "cannot build the $1 kernel"
+	variant_info "$1"
+	[ -r "$v_image" ] || "$WB/build-kernel.sh" "$1" >&2 || die "cannot build the $1 kernel"
 	[ -r "$B/initramfs.cpio" ] || "$WB/mkinitramfs.sh" >&2 || die "cannot build the guest"
 }
 
@@ -350,7 +521,7 @@ check_kunit_kselftest()
 		"cat /sys/kernel/debug/cpu_flags/stats; defer_exec >/tmp/defer_exec.tap;" \
 		"word_fault >/tmp/word_fault.tap;" \
 		"PIN_TORTURE_SECONDS=${PIN_TORTURE_SECONDS:-60} pin >/tmp/pin.tap;" \
-		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0;" \
+		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0 $INTERFERENCE_JSON" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
 	report_tap kunit "$LOGS/$name.console.log"
 	report_streams $name \
@@ -374,7 +545,7 @@ check_kunit_kselftest()
 		"if grep -qw pcid /proc/cpuinfo; then echo 'PCID: yes'; else echo 'PCID: no'; fi;" \
 		"defer_exec >/tmp/defer_exec.tap; word_fault >/tmp/word_fault.tap;" \
 		"PIN_TORTURE_SECONDS=20 pin >/tmp/pin.tap;" \
-		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0;" \
+		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0 $INTERFERENCE_JSON" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
 	report_streams $name \
 		"interference:kselftest interference, deferral on, pti=on: 0 IPIs from the load" \
@@ -404,7 +575,7 @@ check_kunit_kselftest()
 			"defer_exec >/tmp/defer_exec.tap; pin >/tmp/pin.tap;" \
 			"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS" \
 			"-S kprobe,perf,vmalloc,module,trace-pid,trace-filter" \
-			"-n kprobe=1,perf=1,vmalloc=1,module=1,trace-pid=1,trace-filter=1;" \
+			"-n kprobe=1,perf=1,vmalloc=1,module=1,trace-pid=1,trace-filter=1 $INTERFERENCE_JSON" \
 			"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/pin.tap"
 		report_streams $name \
 			"interference:control, cpu_flags.defer=0, pti=$pti: the load's IPIs reach isolated CPUs" \
@@ -412,7 +583,7 @@ check_kunit_kselftest()
 			"pin:kselftest pin, cpu_flags.defer=0, pti=$pti"
 		show_table $name
 		console_clean $name
-		if grep -q '^# deferral off (control)' "$LOGS/$name.job.log"; then
+		if grep -q '^# .*deferral off (control)' "$LOGS/$name.job.log"; then
 			result ok "cpu_flags.defer=0 switches deferral off (pti=$pti)"
 		else
 			result "not ok" "cpu_flags.defer=0 switches deferral off (pti=$pti)" "see $LOGS/$name.job.log"
@@ -491,9 +662,10 @@ check_bench_control()
 	local name=check-bench-stock
 	ensure_built baseline
 	boot $name baseline "$ISOL_ARGS pti=on" \
-		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -S idle,kprobe,perf -n kprobe=1,perf=1"
+		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -S idle,kprobe,perf -n kprobe=1,perf=1" \
+		"$INTERFERENCE_JSON"
 	report_tap "stock kernel sees IPIs" "$LOGS/$name.job.log" --expect-plan
-	grep -E '^# (source|idle|kprobe|perf) ' "$LOGS/$name.job.log" || true
+	show_table $name
 }
 
 part=${1:-all}
@@ -503,6 +675,7 @@ all)
 	"$WB/prepare-tree.sh" >"$LOGS/check-tree.out" 2>&1 ||
 		{ cat "$LOGS/check-tree.out"; result "not ok" "prepare build/linux"; }
 	check_build
+	check_bisect
 	check_workbench
 	check_kunit_kselftest
 	check_x86_selftests
@@ -511,11 +684,12 @@ all)
 	;;
 workbench) check_workbench ;;
 build) check_build ;;
+bisect) check_bisect ;;
 kunit|kselftest) check_kunit_kselftest ;;
 x86) check_x86_selftests ;;
 rcutorture) check_rcutorture ;;
 bench) check_bench_control ;;
-*) die "unknown part '$part' (all, workbench, build, kunit, kselftest, x86, rcutorture, bench)" ;;
+*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, x86, rcutorture, bench)" ;;
 esac
 echo "1..$n"
 echo "$passed passed, $failed failed, $skipped skipped"

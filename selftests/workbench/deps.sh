@@ -11,7 +11,7 @@ set -eu
 
 pkgs_build="linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev dwarves cpio kmod rsync ccache git python3 xz-utils"
 pkgs_guest="qemu-system-x86 busybox-static cpio"
-pkgs_check="sparse coccinelle python3-ply python3-git"
+pkgs_check="sparse coccinelle python3-ply python3-git gcc-aarch64-linux-gnu"
 
 case "${1:-all}" in
 build) want=$pkgs_build ;;

@@ -2,8 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The round trip: turn what is committed in build/linux back into the repo.
 #
-#   export-tree.sh          files the series adds -> <component>/<kernel path>
-#                           other commits after "imported" -> <component>/patches/
+#   export-tree.sh          every commit on the base -> <component>/patches/,
 #                           and ./series, in the order of the commits
 #   export-tree.sh --mail D the whole series base..HEAD, numbered, into D
 #
@@ -53,27 +52,8 @@ repo_is_behind_tree ||
 Run 'make tree' first (it refuses if build/linux has commits of its own; then
 move those commits onto the new 'work' by hand, e.g. git -C build/linux cherry-pick)."
 
-tgit merge-base --is-ancestor imported HEAD ||
-	die "build/linux's history no longer contains the 'imported' commit; re-run 'make tree'"
-
-# Which component a new kernel file belongs to: where it already is, else
-# by its path.
-file_component()
-{
-	local f=$1 c
-	for c in $COMPONENTS; do
-		[ -e "$TOP/$c/$f" ] && { echo "$c"; return; }
-	done
-	case "$f" in
-	tools/testing/selftests/*) echo selftests ;;
-	scripts/coccinelle/*) echo coccinelle ;;
-	Documentation/*) echo Documentation ;;
-	arch/x86/*) echo arch-x86 ;;
-	kernel/rcu/*|include/linux/rcu*) echo rcu-glue ;;
-	mm/*) echo mm ;;
-	*) echo kernel-cpuflags ;;
-	esac
-}
+tgit merge-base --is-ancestor base HEAD ||
+	die "build/linux's history no longer contains the 'base' commit; re-run 'make tree'"
 
 # Which component a patch belongs to: where it already is, else by the
 # subsystem prefix of its subject.
@@ -84,46 +64,21 @@ patch_component()
 	[ -n "$p" ] && { echo "${p%%/*}"; return; }
 	case "$subject" in
 	selftests*) echo selftests ;;
-	rcu*) echo rcu-glue ;;
+	rcu*|srcu*) echo rcu-glue ;;
 	x86*) echo arch-x86 ;;
 	mm*) echo mm ;;
 	coccinelle*|scripts/coccinelle*) echo coccinelle ;;
 	Documentation*|docs*) echo Documentation ;;
-	cpu_flags*|context_tracking*|sched*|entry*|smp*|kernel*) echo kernel-cpuflags ;;
+	cpu_flags*|context_tracking*|sched*|entry*|smp*|tracing*|workqueue*|kernel*) echo kernel-cpuflags ;;
 	*) die "cannot tell the component of '$subject': use a known subsystem prefix or add it to patch_component() in ${0#$TOP/}" ;;
 	esac
 }
 
-export_files()
-{
-	local f c n=0 comp
-	added=$(tgit diff --name-only --diff-filter=A base HEAD)
-	for f in $added; do
-		c=$(file_component "$f")
-		mkdir -p "$(dirname "$TOP/$c/$f")"
-		tgit show "HEAD:$f" >"$TOP/$c/$f"
-		[ "$(tgit ls-tree HEAD -- "$f" | cut -c1-6)" = 100755 ] && chmod +x "$TOP/$c/$f"
-		n=$((n + 1))
-	done
-	# Files the tree no longer has.
-	for comp in $COMPONENTS; do
-		for f in $(cd "$TOP/$comp" 2>/dev/null && find . -path ./patches -prune -o -type f -print | sed 's|^\./||'); do
-			tgit cat-file -e "base:${f%%/*}" 2>/dev/null || continue
-			if ! printf '%s\n' $added | grep -qxF "$f"; then
-				rm "$TOP/$comp/$f"
-				info "removed $comp/$f (no longer in build/linux)"
-			fi
-		done
-	done
-	info "$n new files exported to their components"
-}
-
 export_patches()
 {
-	local tmp p name subject comp excl=() f new_series
+	local tmp p name subject comp new_series
 	tmp=$(mktemp -d)
-	for f in $added; do excl+=(":(exclude)$f"); done
-	fmt_patch --no-numbered -o "$tmp" imported..HEAD -- . "${excl[@]}"
+	fmt_patch --no-numbered -o "$tmp" base..HEAD
 	new_series=$(mktemp)
 	sed -n '/^#/p' "$TOP/series" >"$new_series"
 	declare -A keep=()
@@ -150,7 +105,11 @@ export_patches()
 	info "${#keep[@]} patches in ./series"
 }
 
-export_files
+# The layout before patches only: component files at kernel paths and an
+# import message.  Nothing may be left of it, or it would be a second copy.
+for comp in $COMPONENTS; do
+	[ ! -e "$TOP/$comp/import.msg" ] || die "$comp/import.msg: the series keeps no imports; fold it into a patch"
+done
 export_patches
 # The repo now describes HEAD: later exports compare against it.
 tgit tag -f prepared HEAD >/dev/null

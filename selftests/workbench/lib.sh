@@ -31,8 +31,45 @@ info()
 	echo "  $*" >&2
 }
 
-# The component folders, in the order their new files are imported.
+# The component folders; each holds its patches in patches/.
 COMPONENTS="kernel-cpuflags rcu-glue arch-x86 mm coccinelle selftests Documentation"
+
+# The kernel variants: which tree, which config fragments (configs/NAME.config,
+# merged in order on tinyconfig) and which image.  The one place that knows.
+#   patched     what a user runs: our options, no test hooks (make kernel)
+#   debug       patched + test hooks + lockdep, PROVE_RCU, ... (make check)
+#   test        patched + test hooks only (entry cost with work pending)
+#   nocpuflags  the patched tree with CONFIG_CPU_FLAGS=n (must equal stock)
+#   baseline    the untouched base, same config minus our options
+VARIANTS="patched debug test nocpuflags baseline"
+variant_info()
+{
+	case "$1" in
+	patched)    v_src=$TREE      v_frags="base tcg cpu_flags"            v_image=$B/bzImage ;;
+	debug)      v_src=$TREE      v_frags="base tcg cpu_flags test debug" v_image=$B/bzImage-debug ;;
+	test)       v_src=$TREE      v_frags="base tcg cpu_flags test"       v_image=$B/bzImage-test ;;
+	nocpuflags) v_src=$TREE      v_frags="base tcg no_cpu_flags"         v_image=$B/bzImage-nocpuflags ;;
+	baseline)   v_src=$BASE_TREE v_frags="base tcg"                      v_image=$B/bzImage-baseline ;;
+	*) die "unknown kernel variant '$1' ($VARIANTS)" ;;
+	esac
+	v_obj=$B/obj/$1
+}
+
+# A console line that means the kernel is broken: panic, oops, BUG, WARNING,
+# lockdep, RCU stalls and suspicious use, lockups, hung tasks, UBSAN.  Used
+# by qemu-run.sh (the run fails) and check.sh (a test per boot).
+SPLAT_RE='Kernel panic|Oops|BUG:|WARNING:|kernel BUG|general protection fault|detected stalls|rcu_.*self-detected|rcu: INFO|INFO: task .* blocked|hung_task|soft lockup|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|UBSAN:|Call Trace:'
+
+# A guest job prints a JSON result between these lines on its log.
+JSON_BEGIN=WORKBENCH-JSON-BEGIN
+JSON_END=WORKBENCH-JSON-END
+# extract_json JOBLOG: that JSON, on stdout; fails if there is none.
+extract_json()
+{
+	local out
+	out=$(sed -n "/^$JSON_BEGIN/,/^$JSON_END/p" "$1" | sed '1d;$d')
+	[ -n "$out" ] && printf '%s\n' "$out"
+}
 
 # Run git on the prepared tree.
 tgit()

@@ -1,10 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Prepare build/linux: the pinned base, our components' new files, and the
-# series of patches applied with zero fuzz, as git history:
+# Prepare build/linux: the pinned base and the series of patches applied
+# with zero fuzz, as git history:
 #
-#   base -> "<component>: ..." imports (one commit per component that has new
-#   files) -> one commit per patch in ./series (tag "prepared").
+#   base -> one commit per patch in ./series (tag "prepared"), on branch work.
+#
+# The patches are the only copy of our code: new files arrive in the patch
+# that first needs them, and later changes to them in the patches that make
+# them.  Read the code in build/linux (git log, git blame).
 #
 # The commits are composed in a private index (git apply --cached), so the
 # work tree is only touched where the result differs from what is checked
@@ -86,43 +89,12 @@ work_is_exported()
 	tgit diff --quiet prepared HEAD
 }
 
-# Files of component $1 that live at kernel paths: every file below a
-# folder whose name is a top-level entry of the base tree.
-component_kernel_files()
-{
-	local comp=$1 d
-	[ -d "$TOP/$comp" ] || return 0
-	for d in $(cd "$TOP/$comp" && ls -d */ 2>/dev/null); do
-		d=${d%/}
-		tgit cat-file -e "base:$d" 2>/dev/null || continue
-		(cd "$TOP/$comp" && find "$d" -type f | LC_ALL=C sort)
-	done
-}
-
 # Commit the current private index on top of $parent with message file $1.
 commit_index()
 {
 	local tree
 	tree=$(tgit write-tree)
 	parent=$(tgit commit-tree "$tree" -p "$parent" -F "$1")
-}
-
-import_component()
-{
-	local comp=$1 f mode blob files msg=$TOP/$1/import.msg
-	files=$(component_kernel_files "$comp")
-	[ -n "$files" ] || return 0
-	[ -r "$msg" ] || die "$comp has new files but no $comp/import.msg (their commit message)"
-	for f in $files; do
-		mode=100644
-		[ -x "$TOP/$comp/$f" ] && mode=100755
-		blob=$(tgit hash-object -w "$TOP/$comp/$f")
-		tgit update-index --add --cacheinfo "$mode,$blob,$f"
-	done
-	GIT_AUTHOR_NAME=$(sed -n 's/^Signed-off-by: \(.*\) <.*/\1/p' "$msg" | head -1) \
-	GIT_AUTHOR_EMAIL=$(sed -n 's/^Signed-off-by: .*<\(.*\)>.*/\1/p' "$msg" | head -1) \
-	GIT_AUTHOR_DATE="$GIT_COMMITTER_DATE" \
-		commit_index "$msg"
 }
 
 apply_patch()
@@ -147,15 +119,11 @@ apply_patch()
 
 compose_series()
 {
-	local comp p
+	local p
 	export GIT_INDEX_FILE=$B/.prepare-index.$$
 	rm -f "$GIT_INDEX_FILE"
 	tgit read-tree base
 	parent=$(tgit rev-parse base)
-	for comp in $COMPONENTS; do
-		import_component "$comp"
-	done
-	imported=$parent
 	while read -r p; do
 		case "$p" in ''|'#'*) continue ;; esac
 		apply_patch "$p"
@@ -174,7 +142,7 @@ checkout_series()
 	if [ "$head" != "$parent" ] && [ -z "${FORCE:-}" ] && ! work_is_exported "$parent"; then
 		die "build/linux has commits that are not exported; run 'make export' or set FORCE=1"
 	fi
-	tgit tag -f imported "$imported" >/dev/null
+	tgit tag -d imported >/dev/null 2>&1 || true
 	tgit tag -f prepared "$parent" >/dev/null
 	# Only files that differ are rewritten, so make rebuilds only those.
 	tgit checkout -q -B work "$parent"
@@ -197,10 +165,10 @@ compose_series
 # --print-tip: the same, and print the commit the repo describes.
 case "${1:-}" in
 --compose-only|--print-tip)
-	echo "series applies: $(tgit rev-list --count "$imported..$parent") patches on $(tgit rev-list --count "base..$imported") imports" >&2
+	echo "series applies: $(tgit rev-list --count "base..$parent") patches" >&2
 	[ "$1" = --compose-only ] || echo "$parent"
 	exit 0 ;;
 esac
 checkout_series
 ensure_base_worktree
-echo "build/linux: $(tgit rev-list --count base..work) commits on the base ($(tgit rev-list --count imported..work) patches)" >&2
+echo "build/linux: $(tgit rev-list --count base..work) patches on the base" >&2

@@ -4,7 +4,9 @@
 # with build/initramfs.cpio, its modules and a job, and judges the run.
 #
 #   qemu-run.sh [options] (--job FILE | --cmd 'shell command')
-#     --variant V     patched (default), debug or baseline
+#     --variant V     patched (default), debug, test, nocpuflags or baseline
+#     --kernel F      boot image F instead of the variant's, with the modules
+#                     of --modules CPIO if given (bisect-check.sh)
 #     --cpus N        vCPUs (default $CPUS or 4)
 #     --append ARGS   extra kernel command line
 #     --timeout S     kill the guest after S seconds (default 300)
@@ -25,10 +27,12 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 variant=patched cpus=${CPUS:-4} append= timeout=300 tcg=single name= allow='^$'
-job= cmd= quiet=
+job= cmd= quiet= kernel_opt= modules_opt=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--variant) variant=$2; shift ;;
+	--kernel) kernel_opt=$2; shift ;;
+	--modules) modules_opt=$2; shift ;;
 	--cpus) cpus=$2; shift ;;
 	--append) append=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
@@ -43,16 +47,10 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-make_target_of()
-{
-	case "$1" in patched) echo kernel ;; debug) echo kernel-debug ;; baseline) echo baseline-kernel ;; esac
-}
-
-case "$variant" in
-patched) kernel=$B/bzImage ;;
-debug|baseline) kernel=$B/bzImage-$variant ;;
-*) die "unknown variant '$variant' (patched, debug, baseline)" ;;
-esac
+variant_info "$variant"
+kernel=${kernel_opt:-$v_image}
+modules=$B/modules-$variant.cpio
+[ -z "$kernel_opt" ] || modules=$modules_opt
 case "$tcg" in single|multi) ;; *) die "--tcg takes single or multi, not '$tcg'" ;; esac
 case "${QEMU_ACCEL:=tcg}" in
 tcg) accel=(-accel tcg,thread="$tcg" -cpu max) ;;
@@ -61,7 +59,7 @@ kvm)
 	accel=(-accel kvm -cpu host) ;;
 *) die "QEMU_ACCEL takes tcg or kvm, not '$QEMU_ACCEL'" ;;
 esac
-[ -r "$kernel" ] || die "$kernel not built: run 'make $(make_target_of "$variant")'"
+[ -r "$kernel" ] || die "$kernel not built: run 'make kernel VARIANT=$variant'"
 [ -r "$B/initramfs.cpio" ] || die "build/initramfs.cpio not built: run 'make guest'"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
 [ -r /usr/share/qemu/qboot.rom ] || die "/usr/share/qemu/qboot.rom missing: apt-get install qemu-system-data"
@@ -75,8 +73,11 @@ run=$B/guest/run/$name
 mkdir -p "$run/job"
 if [ -n "$job" ]; then cp "$job" "$run/job/job"; else printf '%s\n' "$cmd" >"$run/job/job"; fi
 (cd "$run/job" && echo job | cpio -o -H newc --quiet) >"$run/job.cpio"
-cat "$B/initramfs.cpio" "$B/modules-$variant.cpio" "$run/job.cpio" >"$run/initrd" 2>/dev/null ||
+if [ -n "$modules" ] && [ -r "$modules" ]; then
+	cat "$B/initramfs.cpio" "$modules" "$run/job.cpio" >"$run/initrd"
+else
 	cat "$B/initramfs.cpio" "$run/job.cpio" >"$run/initrd"
+fi
 
 # Generous watchdogs: TCG is slow, and slowness is not a stall.
 cmdline="console=ttyS0 panic=-1 watchdog_thresh=165 workqueue.watchdog_thresh=420"
@@ -93,8 +94,7 @@ timeout --kill-after=10 "$timeout" \
 
 [ -n "$quiet" ] || grep -v '^WORKBENCH: ' "$joblog" 2>/dev/null || true
 
-splats=$(grep -n -E 'Kernel panic|Oops|BUG:|WARNING:|kernel BUG|general protection fault|detected stalls|rcu_.*self-detected|INFO: task .* blocked|possible (recursive|circular) locking|inconsistent lock state|UBSAN:|Call Trace:' \
-	"$console" 2>/dev/null | grep -v -E "$allow" | head -20 || true)
+splats=$(grep -n -E "$SPLAT_RE" "$console" 2>/dev/null | grep -v -E "$allow" | head -20 || true)
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 	echo "FAIL: $name: guest hung, killed after ${timeout}s; console: $console" >&2
 	[ -z "$splats" ] || echo "$splats" >&2
