@@ -504,6 +504,82 @@ console_clean()
 }
 
 # The parts after "build" use its images; run alone, they build what is missing.
+# The entry tests' debugfs files (CONFIG_CPU_FLAGS_TEST, CONFIG_CPU_FLAGS_ORACLE).
+CF=/sys/kernel/debug/cpu_flags
+# Job steps: land NMIs between the transition and its work while defer_exec
+# leaves work for the isolated CPUs; print what the oracle saw.
+ENTRY_NMI_JOB="echo 'nmi 20' >$CF/entry_test; defer_exec >/dev/null 2>&1; echo 'nmi 0' >$CF/entry_test;
+ echo \"ENTRY_NMI: \$(sed -n 's/^nmi //p' $CF/entry_test)\";"
+ORACLE_JOB="echo \"ORACLE: \$(tr '\\n' ' ' <$CF/oracle)\";"
+
+# oracle_value NAME TAG FIELD: FIELD's number on the job log's TAG: line.
+oracle_value()
+{
+	grep -a "^$2: " "$LOGS/$1.job.log" | tail -1 | tr -d '\r' |
+		sed -n "s/.*\b$3 \([0-9]*\).*/\1/p"
+}
+
+# entry_results NAME PTI: the NMI landed between the transition and its
+# work and its own entry did the work; the oracle checked entries and found
+# every deferral done.
+entry_results()
+{
+	local name=$1 pti=$2 landed did checks fired
+	landed=$(oracle_value $name ENTRY_NMI landed) did=$(oracle_value $name ENTRY_NMI did_work)
+	if [ "${landed:-0}" -gt 0 ] && [ "$did" = "$landed" ]; then
+		result ok "NMIs between the transition and its work do the work first ($landed landed, pti=$pti)"
+	else
+		result "not ok" "NMIs between the transition and its work do the work first (pti=$pti)" \
+			"landed '${landed:-}', did the work '${did:-}': see $LOGS/$name.job.log"
+	fi
+	checks=$(oracle_value $name ORACLE checks) fired=$(oracle_value $name ORACLE fired)
+	if [ "${checks:-0}" -gt 0 ] && [ "$fired" = 0 ]; then
+		result ok "oracle: $checks entry checks, every deferral done before its entry ran (pti=$pti)"
+	else
+		result "not ok" "oracle: every deferral done before its entry ran (pti=$pti)" \
+			"checks '${checks:-}', violations '${fired:-}': see $LOGS/$name.job.log"
+	fi
+}
+
+# The oracle's negative controls, on one boot: with the nested-NMI fix
+# switched off the landed NMIs must be caught; with entries skipping their
+# work, every skip must be caught.  The oracle's warning is expected here.
+check_oracle_control()
+{
+	local name=check-oracle-control rc=0 landed did f1 f2 skipped job
+	job="echo 'nested_off 1' >$CF/entry_test; $ENTRY_NMI_JOB
+ echo 'nested_off 0' >$CF/entry_test; echo \"ORACLE1: \$(tr '\\n' ' ' <$CF/oracle)\";
+ echo 'skip 3' >$CF/entry_test; defer_exec >/dev/null 2>&1; echo 'skip 0' >$CF/entry_test;
+ echo \"SKIP: \$(sed -n 's/^skip //p' $CF/entry_test)\"; $ORACLE_JOB"
+	"$WB/qemu-run.sh" --quiet --variant debug --name $name --timeout "${BOOT_TIMEOUT:-600}" \
+		--allow 'WARNING: .*cpu_flags_oracle_check|Call Trace:|cpu_flags: oracle:' \
+		--append "$ISOL_ARGS kunit.enable=0" --cmd "$job" 2>"$LOGS/$name.verdict" || rc=$?
+	if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
+		result "not ok" "$name: guest" "$(head -1 "$LOGS/$name.verdict")"
+		return 0
+	fi
+	landed=$(oracle_value $name ENTRY_NMI landed) did=$(oracle_value $name ENTRY_NMI did_work)
+	f1=$(oracle_value $name ORACLE1 fired)
+	if [ "${landed:-0}" -gt 0 ] && [ "$did" = 0 ] && [ "${f1:-0}" -gt 0 ]; then
+		result ok "oracle control: with the nested-NMI fix off, $f1 of $landed NMIs in the window caught"
+	else
+		result "not ok" "oracle control: nested-NMI fix off is caught" \
+			"landed '${landed:-}', did the work '${did:-}', violations '${f1:-}': see $LOGS/$name.job.log"
+	fi
+	skipped=$(oracle_value $name SKIP skipped) f2=$(oracle_value $name ORACLE fired)
+	if [ "${skipped:-0}" -gt 0 ] && [ "${f2:-0}" -ge $((${f1:-0} + skipped)) ]; then
+		result ok "oracle control: $skipped entries that skipped their work caught"
+	else
+		result "not ok" "oracle control: entries that skip their work are caught" \
+			"skipped '${skipped:-}', violations '${f1:-}' then '${f2:-}': see $LOGS/$name.job.log"
+	fi
+	if grep -q 'cpu_flags oracle: deferred .* work not done' "$LOGS/$name.console.log"; then
+		result ok "oracle control: the violation is a WARN naming the work and the entry"
+	else
+		result "not ok" "oracle control: the violation is a WARN" "see $LOGS/$name.console.log"
+	fi
+}
+
 ensure_built()
 {
 	variant_info "$1"
@@ -518,10 +594,12 @@ check_kunit_kselftest()
 	# A bad cpu_flags.defer= value is reported and ignored.  Deferral on,
 	# PTI off: no IPI of the load may reach an isolated CPU.
 	boot $name debug "$ISOL_ARGS cpu_flags.defer=maybe${KUNIT_GLOB:+ kunit.filter_glob=$KUNIT_GLOB}" \
+		"$ENTRY_NMI_JOB" \
 		"cat /sys/kernel/debug/cpu_flags/stats; defer_exec >/tmp/defer_exec.tap;" \
 		"word_fault >/tmp/word_fault.tap;" \
 		"PIN_TORTURE_SECONDS=${PIN_TORTURE_SECONDS:-60} pin >/tmp/pin.tap;" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0 $INTERFERENCE_JSON" \
+		"$ORACLE_JOB" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
 	report_tap kunit "$LOGS/$name.console.log"
 	report_streams $name \
@@ -530,6 +608,7 @@ check_kunit_kselftest()
 		"pin:kselftest pin, pti=off"
 	show_table $name
 	console_clean $name
+	entry_results $name off
 	if grep -q 'cpu_flags.defer=maybe is not a boolean' "$LOGS/$name.console.log" &&
 	   grep -q '^defer on' "$LOGS/$name.job.log"; then
 		result ok "cpu_flags.defer=maybe is reported and deferral stays on"
@@ -542,10 +621,12 @@ check_kunit_kselftest()
 	# write, and the word's page is mapped in the user page tables.
 	name=check-debug-pti
 	boot $name debug "$ISOL_ARGS pti=on" \
+		"$ENTRY_NMI_JOB" \
 		"if grep -qw pcid /proc/cpuinfo; then echo 'PCID: yes'; else echo 'PCID: no'; fi;" \
 		"defer_exec >/tmp/defer_exec.tap; word_fault >/tmp/word_fault.tap;" \
 		"PIN_TORTURE_SECONDS=20 pin >/tmp/pin.tap;" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0 $INTERFERENCE_JSON" \
+		"$ORACLE_JOB" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
 	report_streams $name \
 		"interference:kselftest interference, deferral on, pti=on: 0 IPIs from the load" \
@@ -553,6 +634,7 @@ check_kunit_kselftest()
 		"pin:kselftest pin, pti=on"
 	show_table $name
 	console_clean $name
+	entry_results $name on
 	if grep -q 'Kernel/User page tables isolation: enabled' "$LOGS/$name.console.log"; then
 		result ok "pti=on: the guest runs with page table isolation"
 	else
@@ -566,6 +648,8 @@ check_kunit_kselftest()
 		result skip "pti=on: the PCID entry path" \
 			"no PCID in the guest (TCG has none); QEMU_ACCEL=kvm on a PCID machine runs it"
 	fi
+
+	check_oracle_control
 
 	# The control: with cpu_flags.defer=0 every deferral is refused and the
 	# sources that patch text or purge vmalloc send IPIs to isolated CPUs.
