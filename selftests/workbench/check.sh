@@ -561,7 +561,7 @@ check_oracle_control()
 	landed=$(oracle_value $name ENTRY_NMI landed) did=$(oracle_value $name ENTRY_NMI did_work)
 	f1=$(oracle_value $name ORACLE1 fired)
 	if [ "${landed:-0}" -gt 0 ] && [ "$did" = 0 ] && [ "${f1:-0}" -gt 0 ]; then
-		result ok "oracle control: with the nested-NMI fix off, $f1 of $landed NMIs in the window caught"
+		result ok "oracle control: with the nested-NMI fix off, the $landed NMIs in the window are caught ($f1 violations)"
 	else
 		result "not ok" "oracle control: nested-NMI fix off is caught" \
 			"landed '${landed:-}', did the work '${did:-}', violations '${f1:-}': see $LOGS/$name.job.log"
@@ -770,6 +770,7 @@ workbench) check_workbench ;;
 build) check_build ;;
 bisect) check_bisect ;;
 kunit|kselftest) check_kunit_kselftest ;;
+oracle-control) check_oracle_control ;;
 x86) check_x86_selftests ;;
 rcutorture) check_rcutorture ;;
 bench) check_bench_control ;;
