@@ -44,6 +44,7 @@ CONSUMERS = (
     "irqentry_enter_from_user_mode",
     "irqentry_enter",               # from user: the above; else kernel mode
     "irqentry_nmi_enter",           # ct_nmi_enter()
+    "cpu_flags_nested_entry_work",  # NMI-class entry, RCU watching: does it
 )
 
 
@@ -61,11 +62,6 @@ NOT_IN_ZONE = {
         "where nothing is deferred to it",
     ("ct_nmi_enter", "__rcu_irq_enter_check_tick"):
         "only when RCU already watches the CPU: it was in the kernel",
-    ("ct_nmi_enter", "cpu_flags_account"):
-        "after the NMI-class branch with RCU watching did the pending work "
-        "(cpu_flags_nested_entry_work(), inlined), or found none",
-    ("ct_nmi_enter", "cpu_flags_oracle_check"):
-        "the same: the oracle checks after the work (debug kernels)",
     ("handle_bug", "report_bug"):
         "exc_invalid_op() calls handle_bug() for kernel-mode #UD only",
     ("irqentry_enter", "trace_hardirqs_off_finish"):
