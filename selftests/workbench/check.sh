@@ -582,6 +582,87 @@ check_oracle_control()
 	fi
 }
 
+# Machine checks and pins.  QEMU's monitor injects a broadcast machine
+# check (every CPU gets one) right after the job pinned CPU 3, which runs a
+# user-mode loop; QEMU broadcasts only for an Intel vendor, and the kernel
+# makes the CPUs rendezvous only with a monarch timeout (mce=, in us).  A
+# #MC that catches CPU 3 in user mode enters during the pin (the pin hook
+# counts the entry) and every CPU returns; one that catches it waiting at
+# its entry is an NMI-class entry and never waited.  Up to MCE_TRIES pins,
+# until one's #MC entered from user mode.  The user-mode loop is the
+# interference benchmark's SCHED_FIFO spinner (-F, load "idle"): a fair
+# task would be kicked into the kernel by 6.12's deadline server several
+# times a second, and wait out the pin there.
+MCE_TRIES=8
+MCE_QEMU="--cpu max,vendor=GenuineIntel"
+MCE_APPEND="mce=5000000 kunit.enable=0"
+# mce_job [KNOB]: the guest's side; KNOB is written to entry_test first.
+mce_job()
+{
+	[ -z "${1:-}" ] || echo "echo '$1' >$CF/entry_test"
+	cat <<EOF
+interference -F -t 120 -s 0 -S idle >/dev/null 2>&1 & spin=\$!
+sleep 3
+echo 'start 3' >$CF/pin_test
+for i in \$(seq $MCE_TRIES); do
+	(echo 'pin 300000' >$CF/pin_test) & p=\$!
+	sleep 0.02; echo "MCE-NOW \$i"
+	wait \$p
+	d=\$(sed -n 's/.*entries_during=\([0-9]*\).*/\1/p' $CF/pin_test)
+	echo "MCE-PIN \$i entries_during=\$d"
+	[ "\$d" -gt 0 ] && break
+	sleep 0.5
+done
+echo stop >$CF/pin_test; kill \$spin
+echo "MCE-COUNT: \$(grep '^ *MCE:' /proc/interrupts)"
+EOF
+}
+
+# mce_script: the host's side, one broadcast #MC per pin (bank 1: an
+# uncorrected, signaled, action-optional memory scrubbing error).
+mce_script()
+{
+	local i
+	for i in $(seq $MCE_TRIES); do
+		echo "after ^MCE-NOW $i\$"
+		echo "send mce -b 3 1 0xb1000000000000c0 0x5 0 0"
+	done
+}
+
+# mce_boot NAME [KNOB]: one boot of the test above; sets rc.
+mce_boot()
+{
+	rc=0
+	mce_job "${2:-}" >"$LOGS/$1.job.sh"
+	mce_script >"$LOGS/$1.monitor"
+	"$WB/qemu-run.sh" --quiet --variant debug --name "$1" $MCE_QEMU \
+		--monitor-script "$LOGS/$1.monitor" --append "$ISOL_ARGS $MCE_APPEND" \
+		--timeout "${BOOT_TIMEOUT:-600}" --job "$LOGS/$1.job.sh" 2>"$LOGS/$1.verdict" || rc=$?
+}
+
+check_mce_pin()
+{
+	local name=check-mce-pin hit rc
+	mce_boot $name
+	hit=$(grep -a -c 'MCE-PIN .* entries_during=[1-9]' "$LOGS/$name.job.log" || true)
+	if [ $rc -eq 0 ] && [ "$hit" -gt 0 ]; then
+		result ok "machine check: a broadcast #MC entered a pinned CPU from user mode during the pin, every CPU returned"
+	else
+		result "not ok" "machine check on a pinned CPU and its pinner" \
+			"qemu-run rc $rc, pins the #MC entered: $hit: see $LOGS/$name.job.log, $LOGS/$name.verdict"
+	fi
+
+	# The control: with the bug put back the rendezvous times out.
+	name=check-mce-pin-control
+	mce_boot $name "mce_wait 1"
+	if grep -q 'Timeout: Not all CPUs entered broadcast exception handler' "$LOGS/$name.console.log"; then
+		result ok "machine check control: with mce_wait 1 the pinned CPU waits and the rendezvous times out"
+	else
+		result "not ok" "machine check control: mce_wait 1 must deadlock the rendezvous" \
+			"qemu-run rc $rc: see $LOGS/$name.console.log"
+	fi
+}
+
 ensure_built()
 {
 	variant_info "$1"
@@ -652,6 +733,7 @@ check_kunit_kselftest()
 	fi
 
 	check_oracle_control
+	check_mce_pin
 
 	# The control: with cpu_flags.defer=0 every deferral is refused and the
 	# sources that patch text or purge vmalloc send IPIs to isolated CPUs.
@@ -773,6 +855,7 @@ build) check_build ;;
 bisect) check_bisect ;;
 kunit|kselftest) check_kunit_kselftest ;;
 oracle-control) check_oracle_control ;;
+mce) check_mce_pin ;;
 x86) check_x86_selftests ;;
 rcutorture) check_rcutorture ;;
 bench) check_bench_control ;;

@@ -13,6 +13,11 @@
 #     --tcg MODE      single (default; safe for text patching) or multi
 #     --name NAME     log names: build/logs/NAME.console.log, NAME.job.log
 #     --allow RE      console lines matching RE are not counted as splats
+#     --cpu MODEL     TCG's -cpu (default max), e.g. max,vendor=GenuineIntel
+#     --monitor-script FILE
+#                     drive QEMU's monitor from FILE while the guest runs
+#                     (monitor-script.py: "after REGEX" on the job's output,
+#                     "send COMMAND"), e.g. to inject a machine check
 #     --quiet         do not copy the job's output to stdout
 #
 # QEMU_ACCEL=kvm (default tcg) runs the guest under KVM with the host's CPU
@@ -27,7 +32,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 variant=patched cpus=${CPUS:-4} append= timeout=300 tcg=single name= allow='^$'
-job= cmd= quiet= kernel_opt= modules_opt=
+job= cmd= quiet= kernel_opt= modules_opt= cpu_model=max monitor_script=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--variant) variant=$2; shift ;;
@@ -39,6 +44,8 @@ while [ $# -gt 0 ]; do
 	--tcg) tcg=$2; shift ;;
 	--name) name=$2; shift ;;
 	--allow) allow=$2; shift ;;
+	--cpu) cpu_model=$2; shift ;;
+	--monitor-script) monitor_script=$2; shift ;;
 	--job) job=$2; shift ;;
 	--cmd) cmd=$2; shift ;;
 	--quiet) quiet=1 ;;
@@ -53,7 +60,7 @@ modules=$B/modules-$variant.cpio
 [ -z "$kernel_opt" ] || modules=$modules_opt
 case "$tcg" in single|multi) ;; *) die "--tcg takes single or multi, not '$tcg'" ;; esac
 case "${QEMU_ACCEL:=tcg}" in
-tcg) accel=(-accel tcg,thread="$tcg" -cpu max) ;;
+tcg) accel=(-accel tcg,thread="$tcg" -cpu "$cpu_model") ;;
 kvm)
 	[ -w /dev/kvm ] || die "QEMU_ACCEL=kvm: /dev/kvm is missing or not writable"
 	accel=(-accel kvm -cpu host) ;;
@@ -83,14 +90,27 @@ fi
 cmdline="console=ttyS0 panic=-1 watchdog_thresh=165 workqueue.watchdog_thresh=420"
 cmdline="$cmdline rcupdate.rcu_cpu_stall_timeout=300 $append"
 
-rm -f "$console" "$joblog"
+rm -f "$console" "$joblog" "$run/monitor.sock" "$run/monitor.log"
+monitor=() driver=
+if [ -n "$monitor_script" ]; then
+	[ -r "$monitor_script" ] || die "--monitor-script $monitor_script: no such file"
+	monitor=(-monitor unix:"$run/monitor.sock",server=on,wait=off)
+	python3 "$WB/monitor-script.py" "$run/monitor.sock" "$joblog" "$monitor_script" \
+		2>"$run/monitor.log" &
+	driver=$!
+fi
 rc=0
 timeout --kill-after=10 "$timeout" \
 	qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
 		"${accel[@]}" -M q35 -smp "$cpus" -m 1G \
-		-bios /usr/share/qemu/qboot.rom \
+		-bios /usr/share/qemu/qboot.rom "${monitor[@]}" \
 		-kernel "$kernel" -initrd "$run/initrd" -append "$cmdline" \
 		-serial file:"$console" -serial file:"$joblog" </dev/null || rc=$?
+if [ -n "$driver" ]; then
+	kill "$driver" 2>/dev/null || true
+	wait "$driver" 2>/dev/null || true
+	sed 's/^/monitor: /' "$run/monitor.log" >&2
+fi
 
 [ -n "$quiet" ] || grep -v '^WORKBENCH: ' "$joblog" 2>/dev/null || true
 
