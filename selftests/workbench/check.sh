@@ -491,6 +491,13 @@ show_table()
 	return 0
 }
 
+# in_logs NAME JOB_RE CONSOLE_RE: a line of the boot's job log matches
+# JOB_RE and one of its console log CONSOLE_RE (extended regexes).
+in_logs()
+{
+	grep -a -q -E "$2" "$LOGS/$1.job.log" && grep -a -q -E "$3" "$LOGS/$1.console.log"
+}
+
 # A boot's console must show no splat: lockdep, RCU, WARN, BUG, stalls.
 # The pins, the pinned trace callbacks and the deferred work run under
 # lockdep and PROVE_RCU on the debug kernel.
@@ -548,18 +555,26 @@ entry_results()
 	fi
 }
 
-# The oracle's negative controls, on one boot: with the nested-NMI fix
+# A pinner that breaks the pin's rule: it queues a call for the CPU it
+# pins (asynchronously, so that the test itself does not deadlock).
+PIN_IPI_JOB="interference -F -t 60 -s 0 -S idle >/dev/null 2>&1 & spin=\$!; sleep 3;
+ echo 'start 3' >$CF/pin_test; echo 'pin 1000 ipi' >$CF/pin_test;
+ echo \"PIN-IPI: \$(tail -1 $CF/pin_test)\"; echo stop >$CF/pin_test; kill \$spin;"
+
+# The debug checks' negative controls, on one boot: with the nested-NMI fix
 # switched off the landed NMIs must be caught; with entries skipping their
-# work, every skip must be caught.  The oracle's warning is expected here.
+# work, every skip must be caught; a pinner that sends its target an IPI
+# must be caught.  Their warnings are expected here.
 check_oracle_control()
 {
 	local name=check-oracle-control landed did f1 f2 skipped
-	BOOT_ALLOW='WARNING: .*cpu_flags_oracle_check|Call Trace:|cpu_flags: oracle:' \
+	BOOT_ALLOW='WARNING: .*(cpu_flags_oracle_check|cpu_flags_check_ipi)|Call Trace:|cpu_flags: oracle:' \
 	boot $name debug "$ISOL_ARGS kunit.enable=0" \
 		"echo 'nested_off 1' >$CF/entry_test; $ENTRY_NMI_JOB" \
 		"echo 'nested_off 0' >$CF/entry_test; $(oracle_job ORACLE1)" \
 		"echo 'skip 3' >$CF/entry_test; defer_exec >/dev/null 2>&1; echo 'skip 0' >$CF/entry_test;" \
-		"echo \"SKIP: \$(sed -n 's/^skip //p' $CF/entry_test)\"; $ORACLE_JOB"
+		"echo \"SKIP: \$(sed -n 's/^skip //p' $CF/entry_test)\"; $ORACLE_JOB" \
+		"$PIN_IPI_JOB"
 	landed=$(oracle_value $name ENTRY_NMI landed) did=$(oracle_value $name ENTRY_NMI did_work)
 	f1=$(oracle_value $name ORACLE1 fired)
 	if [ "${landed:-0}" -gt 0 ] && [ "$did" = 0 ] && [ "${f1:-0}" -gt 0 ]; then
@@ -580,6 +595,12 @@ check_oracle_control()
 	else
 		result "not ok" "oracle control: the violation is a WARN" "see $LOGS/$name.console.log"
 	fi
+	if in_logs $name '^PIN-IPI: pinned=1 ' 'cpu_flags: CPU[0-9]* sends an IPI to CPU3, which it holds pinned'; then
+		result ok "pin rule: a pinner that sends its target an IPI is caught (lockdep build)"
+	else
+		result "not ok" "pin rule: a pinner that sends its target an IPI is caught" \
+			"see the PIN-IPI line of $LOGS/$name.job.log and $LOGS/$name.console.log"
+	fi
 }
 
 # Machine checks and pins.  QEMU's monitor injects a broadcast machine
@@ -594,6 +615,8 @@ check_oracle_control()
 # task would be kicked into the kernel by 6.12's deadline server several
 # times a second, and wait out the pin there.
 MCE_TRIES=8
+# Holds of 300 ms: above the default bound of a pin, which would lose CPU 3.
+PIN_MAX_US=/sys/module/cpu_flags/parameters/pin_max_us
 MCE_QEMU="--cpu max,vendor=GenuineIntel"
 MCE_APPEND="mce=5000000 kunit.enable=0"
 # mce_job [KNOB]: the guest's side; KNOB is written to entry_test first.
@@ -603,6 +626,7 @@ mce_job()
 	cat <<EOF
 interference -F -t 120 -s 0 -S idle >/dev/null 2>&1 & spin=\$!
 sleep 3
+echo 2000000 >$PIN_MAX_US
 echo 'start 3' >$CF/pin_test
 for i in \$(seq $MCE_TRIES); do
 	(echo 'pin 300000' >$CF/pin_test) & p=\$!
@@ -859,7 +883,7 @@ mce) check_mce_pin ;;
 x86) check_x86_selftests ;;
 rcutorture) check_rcutorture ;;
 bench) check_bench_control ;;
-*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, x86, rcutorture, bench)" ;;
+*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, oracle-control, mce, x86, rcutorture, bench)" ;;
 esac
 echo "1..$n"
 echo "$passed passed, $failed failed, $skipped skipped"
