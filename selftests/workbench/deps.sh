@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Make sure the Debian packages a job needs are installed.
 #
-#   deps.sh build|guest|check|all
+#   deps.sh build|guest|check|all|bochs
 #
 # As root, missing packages are installed from Debian's archive.  Otherwise
 # the one apt-get line that would install them is printed and we stop.
@@ -12,12 +12,15 @@ set -eu
 pkgs_build="linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev dwarves cpio kmod rsync ccache git python3 xz-utils"
 pkgs_guest="qemu-system-x86 busybox-static cpio"
 pkgs_check="sparse coccinelle python3-ply python3-git gcc-aarch64-linux-gnu"
+# Only make check-bochs needs these: Bochs and a boot ISO's tools.
+pkgs_bochs="bochs bochs-term bochsbios vgabios isolinux syslinux-common xorriso"
 
 case "${1:-all}" in
 build) want=$pkgs_build ;;
 guest) want="$pkgs_build $pkgs_guest" ;;
 check|all) want="$pkgs_build $pkgs_guest $pkgs_check" ;;
-*) die "deps.sh: unknown set '$1' (build, guest, check, all)" ;;
+bochs) want="$pkgs_build $pkgs_guest $pkgs_bochs" ;;
+*) die "deps.sh: unknown set '$1' (build, guest, check, all, bochs)" ;;
 esac
 
 # DEPS_EXTRA: more packages (the workbench's own test uses it).

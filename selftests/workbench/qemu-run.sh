@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The one place that knows the QEMU command line.  Boots a kernel variant
-# with build/initramfs.cpio, its modules and a job, and judges the run.
+# The one place that knows the emulators' command lines.  Boots a kernel
+# variant with build/initramfs.cpio, its modules and a job, and judges the
+# run.
 #
 #   qemu-run.sh [options] (--job FILE | --cmd 'shell command')
 #     --variant V     patched (default), debug, test, nocpuflags or baseline
@@ -19,6 +20,11 @@
 #                     (monitor-script.py: "after REGEX" on the job's output,
 #                     "send COMMAND"), e.g. to inject a machine check
 #     --quiet         do not copy the job's output to stdout
+#     --emulator E    qemu (default) or bochs: Bochs's Haswell model has
+#                     PCID and INVPCID, so with pti=on the PTI entry code's
+#                     PCID path runs (TCG has no PCID).  Boots from an
+#                     isolinux ISO; --cpu, --tcg and --monitor-script are
+#                     QEMU's only.  See ../shared/TESTBED.md.
 #
 # QEMU_ACCEL=kvm (default tcg) runs the guest under KVM with the host's CPU
 # model, for a machine where KVM works: there the guest gets PCID, and the
@@ -32,7 +38,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 variant=patched cpus=${CPUS:-4} append= timeout=300 tcg=single name= allow='^$'
-job= cmd= quiet= kernel_opt= modules_opt= cpu_model=max monitor_script=
+job= cmd= quiet= kernel_opt= modules_opt= cpu_model=max monitor_script= emulator=qemu
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--variant) variant=$2; shift ;;
@@ -49,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--job) job=$2; shift ;;
 	--cmd) cmd=$2; shift ;;
 	--quiet) quiet=1 ;;
+	--emulator) emulator=$2; shift ;;
 	*) die "qemu-run.sh: unknown option '$1'" ;;
 	esac
 	shift
@@ -59,6 +66,7 @@ kernel=${kernel_opt:-$v_image}
 modules=$B/modules-$variant.cpio
 [ -z "$kernel_opt" ] || modules=$modules_opt
 case "$tcg" in single|multi) ;; *) die "--tcg takes single or multi, not '$tcg'" ;; esac
+case "$emulator" in qemu|bochs) ;; *) die "--emulator takes qemu or bochs, not '$emulator'" ;; esac
 case "${QEMU_ACCEL:=tcg}" in
 tcg) accel=(-accel tcg,thread="$tcg" -cpu "$cpu_model") ;;
 kvm)
@@ -68,8 +76,17 @@ kvm)
 esac
 [ -r "$kernel" ] || die "$kernel not built: run 'make kernel VARIANT=$variant'"
 [ -r "$B/initramfs.cpio" ] || die "build/initramfs.cpio not built: run 'make guest'"
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
-[ -r /usr/share/qemu/qboot.rom ] || die "/usr/share/qemu/qboot.rom missing: apt-get install qemu-system-data"
+if [ "$emulator" = qemu ]; then
+	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
+	[ -r /usr/share/qemu/qboot.rom ] || die "/usr/share/qemu/qboot.rom missing: apt-get install qemu-system-data"
+else
+	[ -z "$monitor_script" ] || die "--monitor-script drives QEMU's monitor: not with --emulator bochs"
+	command -v bochs >/dev/null || die "bochs missing: apt-get install bochs bochs-term bochsbios vgabios"
+	command -v xorriso >/dev/null || die "xorriso missing: apt-get install xorriso"
+	for f in /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32; do
+		[ -r "$f" ] || die "$f missing: apt-get install isolinux syslinux-common"
+	done
+fi
 [ -n "$job$cmd" ] || die "qemu-run.sh needs --job FILE or --cmd 'command'"
 : "${name:=$variant}"
 
@@ -100,12 +117,61 @@ if [ -n "$monitor_script" ]; then
 	driver=$!
 fi
 rc=0
-timeout --kill-after=10 "$timeout" \
+if [ "$emulator" = qemu ]; then
+	timeout --kill-after=10 "$timeout" \
 	qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
 		"${accel[@]}" -M q35 -smp "$cpus" -m 1G \
 		-bios /usr/share/qemu/qboot.rom "${monitor[@]}" \
 		-kernel "$kernel" -initrd "$run/initrd" -append "$cmdline" \
 		-serial file:"$console" -serial file:"$joblog" </dev/null || rc=$?
+else
+	# Bochs boots only from a disk: an isolinux CD with the kernel, the
+	# initrd and the command line.  Serial ports as QEMU's: console, job.
+	rm -rf "$run/iso" && mkdir -p "$run/iso/isolinux"
+	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$run/iso/isolinux/"
+	cp "$kernel" "$run/iso/vmlinuz" && cp "$run/initrd" "$run/iso/initrd"
+	printf 'SERIAL 0 115200\nDEFAULT linux\nPROMPT 0\nTIMEOUT 1\nLABEL linux\n  KERNEL /vmlinuz\n  INITRD /initrd\n  APPEND %s\n' \
+		"${cmdline/console=ttyS0/console=ttyS0,115200}" >"$run/iso/isolinux/isolinux.cfg"
+	xorriso -as mkisofs -quiet -o "$run/boot.iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
+		-no-emul-boot -boot-load-size 4 -boot-info-table "$run/iso" 2>"$run/xorriso.log" ||
+		die "xorriso could not build $run/boot.iso: see $run/xorriso.log"
+	# The Haswell model: PCID, INVPCID.  rfb is this build's only headless
+	# display; timeout=0 starts without waiting for a viewer.  Bochs exits
+	# 1 on the guest's power-off: the logs judge the run, as for QEMU.
+	cat >"$run/bochsrc" <<BOCHSRC
+megs: 1024
+cpu: model=corei7_haswell_4770, count=$cpus, ips=50000000, ignore_bad_msrs=1
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
+display_library: rfb, options="timeout=0"
+ata0-master: type=cdrom, path=$run/boot.iso, status=inserted
+boot: cdrom
+clock: sync=none
+com1: enabled=1, mode=file, dev=$console
+com2: enabled=1, mode=file, dev=$joblog
+panic: action=fatal
+log: $run/bochs.log
+BOCHSRC
+	echo continue >"$run/debug.rc"
+	timeout --kill-after=10 "$timeout" bochs -q -f "$run/bochsrc" -rc "$run/debug.rc" \
+		</dev/null >"$run/bochs.out" 2>&1 &
+	bochs_pid=$!
+	# The guest's power-off does not reach Bochs from this kernel (it
+	# stops after the job's last line, before device shutdown, with both
+	# CPUs idle): once the job reported its exit, give the console a few
+	# seconds and stop Bochs.
+	while kill -0 $bochs_pid 2>/dev/null; do
+		if grep -a -q '^WORKBENCH: exit' "$joblog" 2>/dev/null; then
+			sleep 5
+			kill $bochs_pid 2>/dev/null || true
+			pkill -P $bochs_pid 2>/dev/null || true
+			break
+		fi
+		sleep 2
+	done
+	wait $bochs_pid || rc=$?
+	[ $rc -eq 124 ] || [ $rc -eq 137 ] || rc=0
+fi
 if [ -n "$driver" ]; then
 	kill "$driver" 2>/dev/null || true
 	wait "$driver" 2>/dev/null || true
