@@ -20,6 +20,9 @@
 #                     (monitor-script.py: "after REGEX" on the job's output,
 #                     "send COMMAND"), e.g. to inject a machine check
 #     --quiet         do not copy the job's output to stdout
+#     --icount        QEMU's -icount shift=0,sleep=off: the guest clock
+#                     counts instructions (1 ns each), so timings are
+#                     instruction counts, the same on every run (TCG only)
 #     --emulator E    qemu (default) or bochs: Bochs's Haswell model has
 #                     PCID and INVPCID, so with pti=on the PTI entry code's
 #                     PCID path runs (TCG has no PCID).  Boots from an
@@ -39,6 +42,7 @@ set -eu
 
 variant=patched cpus=${CPUS:-4} append= timeout=300 tcg=single name= allow='^$'
 job= cmd= quiet= kernel_opt= modules_opt= cpu_model=max monitor_script= emulator=qemu
+icount=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--variant) variant=$2; shift ;;
@@ -56,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--cmd) cmd=$2; shift ;;
 	--quiet) quiet=1 ;;
 	--emulator) emulator=$2; shift ;;
+	--icount) icount=(-icount shift=0,sleep=off) ;;
 	*) die "qemu-run.sh: unknown option '$1'" ;;
 	esac
 	shift
@@ -67,10 +72,12 @@ modules=$B/modules-$variant.cpio
 [ -z "$kernel_opt" ] || modules=$modules_opt
 case "$tcg" in single|multi) ;; *) die "--tcg takes single or multi, not '$tcg'" ;; esac
 case "$emulator" in qemu|bochs) ;; *) die "--emulator takes qemu or bochs, not '$emulator'" ;; esac
+[ -z "$icount" ] || [ "$tcg" = single ] || die "--icount needs --tcg single"
 case "${QEMU_ACCEL:=tcg}" in
-tcg) accel=(-accel tcg,thread="$tcg" -cpu "$cpu_model") ;;
+tcg) accel=(-accel tcg,thread="$tcg" -cpu "$cpu_model" ${icount:+"${icount[@]}"}) ;;
 kvm)
 	[ -w /dev/kvm ] || die "QEMU_ACCEL=kvm: /dev/kvm is missing or not writable"
+	[ -z "$icount" ] || die "--icount needs TCG (QEMU_ACCEL=tcg)"
 	accel=(-accel kvm -cpu host) ;;
 *) die "QEMU_ACCEL takes tcg or kvm, not '$QEMU_ACCEL'" ;;
 esac
@@ -81,6 +88,7 @@ if [ "$emulator" = qemu ]; then
 	[ -r /usr/share/qemu/qboot.rom ] || die "/usr/share/qemu/qboot.rom missing: apt-get install qemu-system-data"
 else
 	[ -z "$monitor_script" ] || die "--monitor-script drives QEMU's monitor: not with --emulator bochs"
+	[ -z "$icount" ] || die "--icount is QEMU's: not with --emulator bochs"
 	command -v bochs >/dev/null || die "bochs missing: apt-get install bochs bochs-term bochsbios vgabios"
 	command -v xorriso >/dev/null || die "xorriso missing: apt-get install xorriso"
 	for f in /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32; do
