@@ -38,11 +38,12 @@ help:
 	@echo 'make bench            build stock and patched kernels, boot each with isolated'
 	@echo '                      CPUs, print the interference table (the main job)'
 	@echo 'make check            run every test; ends with "N passed, N failed"'
-	@echo 'make entry-cost       getpid round trips, stock vs patched, PTI on and off'
+	@echo 'make entry-cost       getpid round trips in instructions (-icount) and traced: stock,'
+	@echo '                      cpu_flags and CONFIG_CPU_FLAGS=n, PTI off and on, work pending'
 	@echo 'make ipi-callers      Coccinelle report of every IPI caller and its class, to'
 	@echo '                      coccinelle/ipi-callers.txt and .csv'
 	@echo 'make check-<part>     one part: build, bisect, workbench, kunit, kselftest, oracle-control,'
-	@echo '                      mce, x86, rcutorture, bench; and bochs (the PCID path under Bochs,'
+	@echo '                      mce, x86, rcutorture, entry-cost, bench; and bochs (the PCID path under Bochs,'
 	@echo '                      not part of make check)'
 	@echo 'make tree             prepare build/linux (base + components + series)'
 	@echo 'make kernel           build/bzImage (patched)'
@@ -77,9 +78,10 @@ guest: tree
 bench: kernel baseline-kernel guest
 	@$(SH) $(WB)/bench.sh
 
-# getpid round trips, stock vs patched, PTI on and off (see entry-cost.sh).
+# getpid round trips in instructions, stock, patched and CONFIG_CPU_FLAGS=n,
+# PTI off and on, with the traced kernel paths (see entry-cost.sh).
 entry-cost: kernel baseline-kernel guest
-	@$(SH) $(WB)/build-kernel.sh test
+	@$(SH) $(WB)/build-kernel.sh nocpuflags
 	@$(SH) $(WB)/entry-cost.sh
 
 # Every commit of the series builds (patched and CONFIG_CPU_FLAGS=n vmlinux,

@@ -17,6 +17,9 @@
 #   x86        the kernel's x86 entry selftests, PTI on and off
 #   rcutorture two rcutorture scenarios on the debug kernel, with and without
 #              nohz_full (RCUTORTURE_SECONDS each, default 60)
+#   entry-cost getpid round trips in instructions (-icount), stock against
+#              cpu_flags, PTI off: no more instructions, one locked
+#              instruction per transition; the debug kernel is the control
 #   bench      the control: on the stock kernel the benchmark sees the
 #              text-patching IPIs on isolated CPUs
 set -eu
@@ -901,6 +904,74 @@ rcutorture_scenario()
 	fi
 }
 
+# Entry cost in instructions (entry-cost.sh --quick: one -icount boot each
+# of stock and cpu_flags, PTI off): with nothing pending, a getpid round
+# trip on cpu_flags executes no more instructions than on stock, on the
+# housekeeping and the isolated CPU, and the isolated CPU's traced kernel
+# path has one locked instruction per transition, as stock's.  Each
+# boot traces its round trip twice, and the two must agree.  The control:
+# the same assertion against the debug kernel (lockdep and PROVE_RCU add
+# instructions to that path) must fail.
+# entry_cost_field KEY...: a value of summary.json, "-" when it is missing.
+entry_cost_field()
+{
+	python3 - "$B/results/entry-cost/summary.json" "$@" <<'PY2'
+import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]:
+    v = v.get(k) if isinstance(v, dict) else None
+print("-" if v is None else v)
+PY2
+}
+
+check_entry_cost()
+{
+	local cpu r lk lks tr
+	ensure_built patched
+	ensure_built baseline
+	if ! "$WB/entry-cost.sh" --quick >"$LOGS/check-entry-cost.out" 2>&1; then
+		result "not ok" "entry cost: the -icount boots" "see $LOGS/check-entry-cost.out"
+		tail -5 "$LOGS/check-entry-cost.out" | sed 's/^/#   /'
+		return 0
+	fi
+	sed -n '/^| /p' "$LOGS/check-entry-cost.out" | sed 's/^/# /'
+	for cpu in hk iso; do
+		r=$(entry_cost_field off $cpu "cpu_flags ratio")
+		[ "$r" = - ] || r=$(printf '%.3f' "$r")
+		if awk -v r="$r" 'BEGIN { exit !(r != "-" && r + 0 > 0 && r + 0 <= 1.0005) }'; then
+			result ok "entry cost: pti=off, $cpu CPU: cpu_flags/stock = $r instructions, <= 1.000"
+		else
+			result "not ok" "entry cost: pti=off, $cpu CPU: cpu_flags/stock = $r instructions, wanted <= 1.000"
+		fi
+	done
+	lk=$(entry_cost_field off iso "cpu_flags locked")
+	lks=$(entry_cost_field off iso "stock locked")
+	if [ "$lk" = 2 ] && [ "$lks" = 2 ]; then
+		result ok "entry cost: isolated CPU: one locked instruction per transition (cpu_flags $lk, stock $lks per round trip)"
+	else
+		result "not ok" "entry cost: isolated CPU: locked instructions per round trip: cpu_flags $lk, stock $lks, wanted 2 each"
+	fi
+	tr=$(entry_cost_field off iso "cpu_flags traces")
+	if [ "$(tr -d '[] ' <<<"$tr" | tr ',' '
+' | sort -u | wc -l)" = 1 ] && [ "$tr" != - ]; then
+		result ok "entry cost: two traces of the isolated CPU's round trip agree ($tr)"
+	else
+		result "not ok" "entry cost: two traces of the isolated CPU's round trip differ ($tr)"
+	fi
+	ensure_built debug
+	if ! "$WB/entry-cost.sh" --quick --against debug >"$LOGS/check-entry-cost-control.out" 2>&1; then
+		result "not ok" "entry cost: control: the -icount boots" "see $LOGS/check-entry-cost-control.out"
+		return 0
+	fi
+	r=$(entry_cost_field off iso "cpu_flags ratio")
+	[ "$r" = - ] || r=$(printf '%.3f' "$r")
+	if awk -v r="$r" 'BEGIN { exit !(r != "-" && r + 0 > 1.0005) }'; then
+		result ok "entry cost: control: the debug kernel fails the assertion (isolated CPU: $r of stock)"
+	else
+		result "not ok" "entry cost: control: the debug kernel passed the assertion (isolated CPU: $r of stock)"
+	fi
+}
+
 check_rcutorture()
 {
 	ensure_built debug
@@ -942,6 +1013,7 @@ all)
 	check_kunit_kselftest
 	check_x86_selftests
 	check_rcutorture
+	check_entry_cost
 	check_bench_control
 	;;
 workbench) check_workbench ;;
@@ -953,8 +1025,9 @@ mce) check_mce_pin ;;
 bochs) check_bochs ;;
 x86) check_x86_selftests ;;
 rcutorture) check_rcutorture ;;
+entry-cost) check_entry_cost ;;
 bench) check_bench_control ;;
-*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, oracle-control, mce, bochs, x86, rcutorture, bench)" ;;
+*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, oracle-control, mce, bochs, x86, rcutorture, entry-cost, bench)" ;;
 esac
 echo "1..$n"
 echo "$passed passed, $failed failed, $skipped skipped"

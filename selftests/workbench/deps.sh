@@ -10,7 +10,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 pkgs_build="linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev dwarves cpio kmod rsync ccache git python3 xz-utils"
-pkgs_guest="qemu-system-x86 busybox-static cpio"
+pkgs_guest="qemu-system-x86 busybox-static cpio gdb"
 pkgs_check="sparse coccinelle python3-ply python3-git gcc-aarch64-linux-gnu"
 # Only make check-bochs needs these: Bochs and a boot ISO's tools.
 pkgs_bochs="bochs bochs-term bochsbios vgabios isolinux syslinux-common xorriso"

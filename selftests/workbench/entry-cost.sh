@@ -1,82 +1,105 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Entry cost: getpid round trips on a housekeeping CPU (0) and an isolated
-# CPU (the last of ISOLATED), stock against patched kernel, PTI on and off,
-# nothing pending.  Boots alternate stock/patched; each boot runs ROUNDS
-# rounds of SECONDS per CPU.  Reports the median per kernel and the ratio
-# patched/stock per pair of boots (median, min-max over pairs).
+# Entry cost in instructions: getpid round trips under QEMU's -icount
+# (shift=0, sleep=off: the guest clock counts instructions, 1 ns each), on
+# a housekeeping CPU (0) and an isolated CPU (the last of ISOLATED), for
+# stock, cpu_flags and cpu_flags built with CONFIG_CPU_FLAGS=n, PTI off
+# and on, nothing pending.  Each of those boots then traces one round trip
+# per CPU instruction by instruction through QEMU's gdbstub
+# (entry-trace.py): the kernel's part of it, its locked and serializing
+# instructions, and on cpu_flags the same entry with work pending (TLB,
+# SYNC, both) and with the CPU pinned (the entry steps back, waits, and
+# goes on once the pin is released).  cpu_flags boots twice, to show that
+# two boots agree.  Last, the wall-clock ratio of the same loops without
+# -icount, as a second opinion (ENTRY_WALL_PAIRS boot pairs).
 #
-# Environment: ENTRY_PAIRS (default 2), ENTRY_ROUNDS (5), ENTRY_SECONDS (2),
-# ENTRY_APPEND (extra kernel arguments, e.g. cpu_flags.defer=0).
+#   entry-cost.sh [--quick] [--against VARIANT]
+#     --quick     PTI off only, stock and cpu_flags, one boot each, no
+#                 pending cases, no wall clock (make check)
+#     --against V boot variant V as "cpu_flags" (make check's negative
+#                 control boots the debug kernel here)
+#
+# Results: build/results/entry-cost/ (rows.txt, the traces, table.txt,
+# summary.json); the table is printed.
+#
+# Environment: ENTRY_SECONDS (0.5 per round) and ENTRY_ROUNDS (3) of the
+# -icount loops; ENTRY_PTI ("off on"); ENTRY_WALL_PAIRS (1; 0 for none),
+# ENTRY_WALL_SECONDS (2), ENTRY_WALL_ROUNDS (5); ENTRY_APPEND (extra kernel
+# arguments).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-: "${ENTRY_PAIRS:=2}" "${ENTRY_ROUNDS:=5}" "${ENTRY_SECONDS:=2}" "${ENTRY_APPEND:=}"
-iso=${ISOLATED##*[-,]}
-res=$B/results/entry-cost.txt
-mkdir -p "$B/results"
-: >"$res"
+quick= against=patched
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1 ;;
+	--against) against=${2:?--against needs a kernel variant}; shift ;;
+	*) die "entry-cost.sh: unknown option '$1' (--quick, --against VARIANT)" ;;
+	esac
+	shift
+done
+variant_info "$against"
 
-# median_ns NAME CPU: the median a boot's job log reports for CPU.
-median_ns()
+: "${ENTRY_SECONDS:=0.5}" "${ENTRY_ROUNDS:=3}" "${ENTRY_PTI:=off on}" "${ENTRY_APPEND:=}"
+: "${ENTRY_WALL_PAIRS:=1}" "${ENTRY_WALL_SECONDS:=2}" "${ENTRY_WALL_ROUNDS:=5}"
+kernels="baseline $against nocpuflags $against"
+pending="tlb sync both pin"
+if [ -n "$quick" ]; then
+	ENTRY_PTI=off ENTRY_WALL_PAIRS=0 kernels="baseline $against" pending=
+fi
+for v in $kernels; do
+	variant_info "$v"
+	[ -r "$v_image" ] || die "the $v kernel is not built: run 'make kernel VARIANT=$v'"
+done
+command -v gdb >/dev/null || die "gdb missing: apt-get install gdb"
+hk=0 iso=${ISOLATED##*[-,]}
+out=$B/results/entry-cost
+rm -rf "$out"
+mkdir -p "$out"
+
+# median NAME CPU: the median the job log of boot NAME reports for CPU.
+median()
 {
 	sed -n "s/^# getpid cpu=$2 .*median_ns=\([0-9.]*\).*/\1/p" "$LOGS/$1.job.log" | head -1
 }
 
-for pti in off on; do
-	for pair in $(seq 1 "$ENTRY_PAIRS"); do
-		for v in baseline patched; do
-			name=entry-$pti-$pair-$v
-			"$WB/qemu-run.sh" --quiet --variant "$v" --name "$name" --timeout 600 \
+for pti in $ENTRY_PTI; do
+	boot=0
+	for v in $kernels; do
+		boot=$((boot + 1))
+		name=entry-$pti-$boot-$v
+		cases="$hk:none $iso:none"
+		[ "$v" != "$against" ] || for c in $pending; do cases="$cases $iso:$c"; done
+		mkdir -p "$out/$name"
+		echo "  BOOT    $name (-icount, traces: $cases)" >&2
+		TRACE_CASES=$cases TRACE_OUT=$out/$name.trace.json TRACE_DIR=$out/$name \
+		"$WB/qemu-run.sh" --quiet --icount --variant "$v" --name "$name" --timeout 1200 \
+			--gdb "$WB/entry-trace.py" --append "$ISOL_ARGS pti=$pti $ENTRY_APPEND" \
+			--cmd "getpid_bench -c $hk -t $ENTRY_SECONDS -r $ENTRY_ROUNDS &&
+			       getpid_bench -c $iso -t $ENTRY_SECONDS -r $ENTRY_ROUNDS &&
+			       { getpid_bench -c $hk -s & s=\$!; getpid_bench -c $iso -s; r=\$?;
+			         wait \$s && [ \$r -eq 0 ]; }" ||
+			die "$name failed: see $LOGS/$name.* and $LOGS/$name.gdb.log"
+		for cpu in $hk $iso; do
+			m=$(median "$name" "$cpu")
+			[ -n "$m" ] || die "$name: no getpid median for CPU $cpu in $LOGS/$name.job.log"
+			echo "icount $pti $v $boot $cpu $m $name" >>"$out/rows.txt"
+		done
+	done
+	for pair in $(seq 1 "$ENTRY_WALL_PAIRS"); do
+		for v in baseline "$against"; do
+			name=entry-wall-$pti-$pair-$v
+			echo "  BOOT    $name (wall clock)" >&2
+			"$WB/qemu-run.sh" --quiet --variant "$v" --name "$name" --timeout 900 \
 				--append "$ISOL_ARGS pti=$pti $ENTRY_APPEND" \
-				--cmd "getpid_bench -c 0 -t $ENTRY_SECONDS -r $ENTRY_ROUNDS &&
-				       getpid_bench -c $iso -t $ENTRY_SECONDS -r $ENTRY_ROUNDS" ||
+				--cmd "getpid_bench -c $hk -t $ENTRY_WALL_SECONDS -r $ENTRY_WALL_ROUNDS &&
+				       getpid_bench -c $iso -t $ENTRY_WALL_SECONDS -r $ENTRY_WALL_ROUNDS" ||
 				die "$name failed: see $LOGS/$name.*"
-			for cpu in 0 "$iso"; do
-				echo "$pti $pair $v $cpu $(median_ns "$name" "$cpu")" >>"$res"
+			for cpu in $hk $iso; do
+				echo "wall $pti $v $pair $cpu $(median "$name" "$cpu") $name" >>"$out/rows.txt"
 			done
-			[ "$v" = patched ] || continue
-			# The same isolated CPU with work pending at its entries: a
-			# housekeeping CPU keeps deferring a flush and a sync_core.
-			name=entry-$pti-$pair-pending
-			# (The test kernel: the defer_test hook is CONFIG_CPU_FLAGS_TEST.)
-			"$WB/qemu-run.sh" --quiet --variant test --name "$name" --timeout 600 \
-				--append "$ISOL_ARGS pti=$pti $ENTRY_APPEND" \
-				--cmd "getpid_bench -c $iso -t $ENTRY_SECONDS -r $ENTRY_ROUNDS -p 1" ||
-				die "$name failed: see $LOGS/$name.*"
-			echo "$pti $pair pending $iso $(median_ns "$name" "$iso")" \
-				"$(sed -n "s/^# getpid pending cpu=$iso fraction=\([0-9.]*\).*/\1/p" \
-				   "$LOGS/$name.job.log" | head -1)" >>"$res"
 		done
 	done
 done
 
-python3 - "$res" "$iso" <<'PY'
-import statistics, sys
-rows = [l.split() for l in open(sys.argv[1])]
-iso = sys.argv[2]
-val = {(r[0], r[1], r[2], r[3]): float(r[4]) for r in rows}
-frac = {(r[0], r[1]): float(r[5]) for r in rows if r[2] == "pending" and len(r) > 5}
-print("getpid round trip, ns (median per boot); ratio = cpu_flags / stock per boot pair")
-print(f"{'pti':<4} {'cpu':<16} {'stock':>16} {'cpu_flags':>16} {'ratio (min-max)':>24}")
-for p in ("off", "on"):
-    for c, what in (("0", "housekeeping 0"), (iso, f"isolated {iso}")):
-        pairs = sorted({pair for (pp, pair, v, cc) in val if pp == p and cc == c})
-        st = [val[(p, x, "baseline", c)] for x in pairs]
-        cf = [val[(p, x, "patched", c)] for x in pairs]
-        r = [b / a for a, b in zip(st, cf)]
-        print(f"{p:<4} {what:<16} {statistics.median(st):>16.1f} {statistics.median(cf):>16.1f} "
-              f"{statistics.median(r):>10.3f} ({min(r):.3f}-{max(r):.3f})")
-print()
-print("with work pending: isolated CPU, cpu_flags, a housekeeping CPU deferring a TLB flush")
-print("and a sync_core to it without pause; ratio = pending / nothing pending, same pair")
-for p in ("off", "on"):
-    pairs = sorted({pair for (pp, pair, v, cc) in val if pp == p and v == "pending"})
-    if not pairs:
-        continue
-    pend = [val[(p, x, "pending", iso)] for x in pairs]
-    r = [val[(p, x, "pending", iso)] / val[(p, x, "patched", iso)] for x in pairs]
-    f = [frac.get((p, x), 0.0) for x in pairs]
-    print(f"pti={p:<3} {statistics.median(pend):>10.1f} ns, ratio {statistics.median(r):.3f} "
-          f"({min(r):.3f}-{max(r):.3f}), entries with work: {statistics.median(f):.1%}")
-PY
+python3 "$WB/entry-cost.py" "$out" "$against" "$hk" "$iso" | tee "$out/table.txt"

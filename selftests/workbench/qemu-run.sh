@@ -23,6 +23,12 @@
 #     --icount        QEMU's -icount shift=0,sleep=off: the guest clock
 #                     counts instructions (1 ns each), so timings are
 #                     instruction counts, the same on every run (TCG only)
+#     --gdb SCRIPT    open QEMU's gdbstub on a free local port and run
+#                     'gdb -batch -x SCRIPT' beside the guest, with the
+#                     environment QEMU_GDB_PORT, QEMU_JOBLOG and
+#                     QEMU_VMLINUX (the variant's vmlinux); its output goes
+#                     to build/logs/NAME.gdb.log, and a script that fails
+#                     fails the run (entry-trace.py)
 #     --emulator E    qemu (default) or bochs: Bochs's Haswell model has
 #                     PCID and INVPCID, so with pti=on the PTI entry code's
 #                     PCID path runs (TCG has no PCID).  Boots from an
@@ -42,7 +48,7 @@ set -eu
 
 variant=patched cpus=${CPUS:-4} append= timeout=300 tcg=single name= allow='^$'
 job= cmd= quiet= kernel_opt= modules_opt= cpu_model=max monitor_script= emulator=qemu
-icount=
+icount= gdb_script=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--variant) variant=$2; shift ;;
@@ -61,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--quiet) quiet=1 ;;
 	--emulator) emulator=$2; shift ;;
 	--icount) icount=(-icount shift=0,sleep=off) ;;
+	--gdb) gdb_script=$2; shift ;;
 	*) die "qemu-run.sh: unknown option '$1'" ;;
 	esac
 	shift
@@ -89,6 +96,7 @@ if [ "$emulator" = qemu ]; then
 else
 	[ -z "$monitor_script" ] || die "--monitor-script drives QEMU's monitor: not with --emulator bochs"
 	[ -z "$icount" ] || die "--icount is QEMU's: not with --emulator bochs"
+	[ -z "$gdb_script" ] || die "--gdb drives QEMU's gdbstub: not with --emulator bochs"
 	command -v bochs >/dev/null || die "bochs missing: apt-get install bochs bochs-term bochsbios vgabios"
 	command -v xorriso >/dev/null || die "xorriso missing: apt-get install xorriso"
 	for f in /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32; do
@@ -128,12 +136,23 @@ if [ -n "$monitor_script" ]; then
 		2>"$run/monitor.log" &
 	driver=$!
 fi
+gdbstub=() gdb_driver=
+if [ -n "$gdb_script" ]; then
+	[ -r "$gdb_script" ] || die "--gdb $gdb_script: no such file"
+	command -v gdb >/dev/null || die "gdb missing: apt-get install gdb"
+	[ -r "$v_obj/vmlinux" ] || [ -n "$kernel_opt" ] || die "$v_obj/vmlinux missing: build the $variant kernel"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	gdbstub=(-gdb tcp:127.0.0.1:"$port")
+	QEMU_GDB_PORT=$port QEMU_JOBLOG=$joblog QEMU_VMLINUX=$v_obj/vmlinux \
+		gdb -q -batch -nx -x "$gdb_script" </dev/null >"$LOGS/$name.gdb.log" 2>&1 &
+	gdb_driver=$!
+fi
 rc=0
 if [ "$emulator" = qemu ]; then
 	timeout --kill-after=10 "$timeout" \
 	qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
 		"${accel[@]}" -M q35 -smp "$cpus" -m 1G \
-		-bios /usr/share/qemu/qboot.rom "${monitor[@]}" \
+		-bios /usr/share/qemu/qboot.rom "${monitor[@]}" "${gdbstub[@]}" \
 		-kernel "$kernel" -initrd "$run/initrd" -append "$cmdline" \
 		-serial file:"$console" -serial file:"$joblog" </dev/null || rc=$?
 else
@@ -190,6 +209,18 @@ if [ -n "$driver" ]; then
 	sed 's/^/monitor: /' "$run/monitor.log" >&2
 fi
 
+gdb_rc=0
+if [ -n "$gdb_driver" ]; then
+	# The guest is gone: give the script a few seconds to detach and
+	# write its results; one still waiting for the guest can only fail.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$gdb_driver" 2>/dev/null || break
+		sleep 1
+	done
+	kill "$gdb_driver" 2>/dev/null || true
+	wait "$gdb_driver" || gdb_rc=$?
+fi
+
 [ -n "$quiet" ] || grep -v '^WORKBENCH: ' "$joblog" 2>/dev/null || true
 
 splats=$(grep -n -E "$SPLAT_RE" "$console" 2>/dev/null | grep -v -E "$allow" | head -20 || true)
@@ -210,4 +241,9 @@ if [ -z "$jrc" ]; then
 	exit 1
 fi
 [ "$jrc" -eq 0 ] || { echo "FAIL: $name: the job exited $jrc; log: $joblog" >&2; exit 1; }
+if [ "$gdb_rc" -ne 0 ]; then
+	echo "FAIL: $name: the gdb script failed (rc $gdb_rc); log: $LOGS/$name.gdb.log" >&2
+	tail -5 "$LOGS/$name.gdb.log" >&2
+	exit 1
+fi
 exit 0
