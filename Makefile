@@ -43,7 +43,7 @@ help:
 	@echo 'make ipi-callers      Coccinelle report of every IPI caller and its class, to'
 	@echo '                      coccinelle/ipi-callers.txt and .csv'
 	@echo 'make check-<part>     one part: build, bisect, workbench, kunit, kselftest, oracle-control,'
-	@echo '                      mce, x86, rcutorture, entry-cost, bench; and bochs (the PCID path under Bochs,'
+	@echo '                      mce, x86, rcutorture, entry-cost, bad-input, bench; and bochs (the PCID path under Bochs,'
 	@echo '                      not part of make check)'
 	@echo 'make tree             prepare build/linux (base + components + series)'
 	@echo 'make kernel           build/bzImage (patched)'

@@ -14,6 +14,8 @@
 #   kselftest  our kselftests in the debug kernel with isolated CPUs (TAP):
 #              zero IPIs from the load with deferral on, PTI on and off,
 #              and the control with cpu_flags.defer=0
+#   bad-input  wrong boot parameters and knob values: reported, refused,
+#              safe values kept (kselftest bad_input, debug kernel)
 #   x86        the kernel's x86 entry selftests, PTI on and off
 #   rcutorture two rcutorture scenarios on the debug kernel, with and without
 #              nohz_full (RCUTORTURE_SECONDS each, default 60)
@@ -861,6 +863,38 @@ check_kunit_kselftest()
 # kernel under TCG as well are skipped by name (TESTBED.md: emulator
 # limits, not kernel bugs).
 X86_SKIP="sysret_ss_attrs_64 fsgsbase_64 fsgsbase_restore_64 mov_ss_trap_64 test_shadow_stack_64"
+# Bad input: wrong boot parameters are reported by name and leave safe
+# values (deferral on; pin_max_us the last good value, the 100000 qemu-run
+# gives TCG guests), and the kselftest bad_input writes wrong values to
+# every run-time knob (each refused, pin_max_us unchanged and warned about,
+# nothing armed), with right values as its control.
+check_bad_input()
+{
+	local name=check-bad-input c log
+	ensure_built debug
+	boot $name debug "$ISOL_ARGS kunit.enable=0 cpu_flags.defer= cpu_flags.pin_max_us=abc cpu_flags.pin_max_us=0" \
+		"echo pin_max_us=\$(cat /sys/module/cpu_flags/parameters/pin_max_us);" \
+		"grep '^defer' /sys/kernel/debug/cpu_flags/stats; bad_input"
+	STRICT_SKIP='^never$' report_tap "kselftest bad_input" "$LOGS/$name.job.log" --expect-plan
+	log=$LOGS/$name.console.log
+	for c in 'cpu_flags.defer= is not a boolean: deferral stays on' \
+		 'cpu_flags.pin_max_us=abc is not a positive number of microseconds: it stays 100000' \
+		 'cpu_flags.pin_max_us=0 is not a positive number of microseconds: it stays 100000'; do
+		if grep -qF "$c" "$log"; then
+			result ok "bad boot parameter reported: $c"
+		else
+			result "not ok" "bad boot parameter reported: $c" "not in $log"
+		fi
+	done
+	if tr -d '\r' <"$LOGS/$name.job.log" | grep -qx 'pin_max_us=100000' &&
+	   tr -d '\r' <"$LOGS/$name.job.log" | grep -qx 'defer on'; then
+		result ok "after bad boot parameters: deferral on, pin_max_us 100000"
+	else
+		result "not ok" "after bad boot parameters: deferral on, pin_max_us 100000" \
+			"$(grep -E '^(pin_max_us|defer)' "$LOGS/$name.job.log" | tr '\n' ' ')"
+	fi
+}
+
 check_x86_selftests()
 {
 	local pti name t rc
@@ -1011,6 +1045,7 @@ all)
 	check_bisect
 	check_workbench
 	check_kunit_kselftest
+	check_bad_input
 	check_x86_selftests
 	check_rcutorture
 	check_entry_cost
@@ -1026,8 +1061,9 @@ bochs) check_bochs ;;
 x86) check_x86_selftests ;;
 rcutorture) check_rcutorture ;;
 entry-cost) check_entry_cost ;;
+bad-input) check_bad_input ;;
 bench) check_bench_control ;;
-*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, oracle-control, mce, bochs, x86, rcutorture, entry-cost, bench)" ;;
+*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, oracle-control, mce, bochs, x86, rcutorture, entry-cost, bad-input, bench)" ;;
 esac
 echo "1..$n"
 echo "$passed passed, $failed failed, $skipped skipped"
