@@ -4,7 +4,9 @@
 # "getpid_bench -s" spinner, from the syscall instruction's target to the
 # first user-mode instruction after it.  It counts the instructions, the
 # locked ones (a lock prefix, or xchg with memory) and the serializing ones
-# (a write to a control register, iret, cpuid, wrmsr), per function.
+# (the SDM's list: a write to a control or debug register, iret, cpuid,
+# wrmsr, invlpg, ...), per function.  A step is an instruction, or one
+# iteration of a rep-prefixed one (none on these paths; pause is f3 90).
 #
 # A CPU is caught first: all CPUs run until it enters the kernel for a
 # getpid (a breakpoint on entry_SYSCALL_64 for that CPU and syscall
@@ -42,7 +44,13 @@ SETUP = {"none": 0, "tlb": WORK_TLB, "sync": WORK_SYNC,
 USER_TOP = 1 << 47
 SYS_GETPID = 39
 MAX_STEPS = 20000
-SERIALIZING = re.compile(r"^(mov\s+%\w+,%cr\d|iret|cpuid|wrmsr|serialize)")
+# The SDM's serializing instructions that kernel entry code could meet.
+SERIALIZING = re.compile(r"^(mov\s+%\w+,%[cd]r\d|iret\w*|cpuid|wrmsr|serialize|invlpg|invd|wbinvd"
+                         r"|lgdt|lidt|lldt|ltr)\b")
+# xchg with a memory operand is locked without the prefix.
+XCHG_MEM = re.compile(r"^xchg\w*\s+\S*[(:]")
+# What a traced entry may leave in the word: nothing of work, taken, WAIT, PIN.
+WORD_LEFT = 0xfc
 
 
 def fail(msg):
@@ -157,15 +165,14 @@ def trace(cpu, what, spinners):
     if what == "pin" and not released:
         fail(f"CPU {cpu}: the entry with PIN set never waited")
     left = word_update(addr, via) if has_word else 0
-    if has_word and left & (WORK_TLB | WORK_SYNC | PIN):
+    if has_word and left & WORD_LEFT:
         fail(f"CPU {cpu} {what}: back in user mode with {left:#x} in its word")
     thread(cpu)
     return steps
 
 
 def summary(steps):
-    locked = [t for _, t in steps if t.startswith("lock ") or
-              (t.startswith("xchg") and "(" in t)]
+    locked = [t for _, t in steps if t.startswith("lock ") or XCHG_MEM.match(t)]
     serial = [t for _, t in steps if SERIALIZING.match(t)]
     funcs = {}
     for fn, _ in steps:
