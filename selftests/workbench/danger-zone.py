@@ -38,6 +38,7 @@ import sys
 # Documentation/core-api/cpu-flags.rst ("The danger zone").
 CONSUMERS = (
     "ct_kernel_enter_state",        # the transition; does the work itself
+    "ct_kernel_nest_state",         # the same, nested in the mode (NMI-class)
     "cpu_flags_entry_work",         # does it (from cpu_flags_entry_slow())
     "ct_kernel_enter",              # the transition, unless already watching
     "__ct_user_exit",               # user -> kernel: ct_kernel_enter()
