@@ -38,6 +38,7 @@ import time
 
 import gdb
 
+# The word's bits, as in include/linux/cpu_flags.h.
 WORK_TLB, WORK_SYNC, PIN = 1 << 2, 1 << 3, 1 << 7
 SETUP = {"none": 0, "tlb": WORK_TLB, "sync": WORK_SYNC,
          "both": WORK_TLB | WORK_SYNC, "pin": PIN}
@@ -104,11 +105,15 @@ def word_addr(cpu, via):
     return val(f"*(unsigned long *)((long)&__per_cpu_offset + 8 * {cpu})") + val("(long)&cpu_flags")
 
 
-def word_update(addr, via, set_bits=0, clear_bits=0):
+def word_read(addr, via):
     thread(via)
-    old = val(f"*(unsigned int *){addr}")
+    return val(f"*(unsigned int *){addr}")
+
+
+def word_update(addr, via, set_bits=0, clear_bits=0):
+    """Every CPU is stopped: a plain read and write of the word is atomic."""
+    old = word_read(addr, via)
     ex(f"set var *(unsigned int *){addr} = {(old | set_bits) & ~clear_bits}")
-    return old
 
 
 def catch(cpu):
@@ -164,7 +169,7 @@ def trace(cpu, what, spinners):
         ex("stepi")
     if what == "pin" and not released:
         fail(f"CPU {cpu}: the entry with PIN set never waited")
-    left = word_update(addr, via) if has_word else 0
+    left = word_read(addr, via) if has_word else 0
     if has_word and left & WORD_LEFT:
         fail(f"CPU {cpu} {what}: back in user mode with {left:#x} in its word")
     thread(cpu)

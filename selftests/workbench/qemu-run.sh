@@ -140,7 +140,8 @@ gdbstub=() gdb_driver=
 if [ -n "$gdb_script" ]; then
 	[ -r "$gdb_script" ] || die "--gdb $gdb_script: no such file"
 	command -v gdb >/dev/null || die "gdb missing: apt-get install gdb"
-	[ -r "$v_obj/vmlinux" ] || [ -n "$kernel_opt" ] || die "$v_obj/vmlinux missing: build the $variant kernel"
+	[ -z "$kernel_opt" ] || die "--gdb reads the variant's vmlinux: not with --kernel"
+	[ -r "$v_obj/vmlinux" ] || die "$v_obj/vmlinux missing: build the $variant kernel"
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	gdbstub=(-gdb tcp:127.0.0.1:"$port")
 	QEMU_GDB_PORT=$port QEMU_JOBLOG=$joblog QEMU_VMLINUX=$v_obj/vmlinux \
