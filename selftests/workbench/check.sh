@@ -19,6 +19,8 @@
 #   x86        the kernel's x86 entry selftests, PTI on and off
 #   rcutorture two rcutorture scenarios on the debug kernel, with and without
 #              nohz_full (RCUTORTURE_SECONDS each, default 60)
+#   torture    the cpu_flags torture module with user tasks entering the
+#              kernel on the nohz_full CPUs and CPU hotplug; its control
 #   entry-cost getpid round trips in instructions (-icount), stock against
 #              cpu_flags, PTI off: no more instructions, one locked
 #              instruction per transition; the debug kernel is the control
@@ -938,6 +940,98 @@ rcutorture_scenario()
 	fi
 }
 
+# The cpu_flags torture (kernel/cpu_flags/cpu_flags_torture.c, see
+# cpu-flags.rst "Torture"): writer kthreads on the housekeeping CPUs defer
+# work to, pin, call and skip the nohz_full CPUs while entry_target enters
+# the kernel there at random and CPUs go offline and online, for
+# CPU_FLAGS_TORTURE_SECONDS.  Verdict: End of test: SUCCESS, lost work 0,
+# at least TORTURE_MIN_DEFERRALS deferrals and TORTURE_MIN_PINS pins, CPUs
+# taken offline and back, and the oracle silent.  The negative control, on
+# the same boot afterwards: with entries skipping their work (entry_test
+# "skip") the torture must end in FAILURE with lost work.
+: "${CPU_FLAGS_TORTURE_SECONDS:=150}" "${TORTURE_MIN_DEFERRALS:=1000000}" "${TORTURE_MIN_PINS:=100000}"
+torture_value()
+{
+	sed -n "s/.*\b$2 \([0-9]*\).*/\1/p" <<<"$1"
+}
+
+check_cpu_flags_torture()
+{
+	local name=check-torture m secs=$CPU_FLAGS_TORTURE_SECONDS final verdicts v
+	local deferrals pins lost late broken missed onoff off_ok on_ok fired
+	ensure_built debug
+	m='/lib/modules/$(uname -r)/kernel/kernel'
+	BOOT_TIMEOUT=$((secs + 600)) \
+	BOOT_ALLOW='WARNING: .*cpu_flags_oracle_check|Call Trace:|cpu_flags: oracle:' \
+	boot $name debug "$ISOL_ARGS kunit.enable=0" \
+		"insmod $m/torture.ko;" \
+		"for p in nwriters=0 pin_hold_us=501 late_ms=-1 torture_type=rcu; do" \
+		" if insmod $m/cpu_flags/cpu_flags_torture.ko \$p 2>/dev/null; then rmmod cpu_flags_torture;" \
+		" echo \"TORTURE-PARAM: \$p accepted\"; else echo \"TORTURE-PARAM: \$p refused\"; fi; done;" \
+		"entry_target -t $((secs + 40)) >/tmp/et.log & et=\$!; sleep 2;" \
+		"insmod $m/cpu_flags/cpu_flags_torture.ko onoff_interval=50 onoff_holdoff=5 stat_interval=30;" \
+		"sleep $secs; rmmod cpu_flags_torture;" \
+		"echo \"ORACLE: \$(tr '\n' ' ' <$CF/oracle)\";" \
+		"echo 'skip 1000000' >$CF/entry_test;" \
+		"insmod $m/cpu_flags/cpu_flags_torture.ko stat_interval=0; sleep 15; rmmod cpu_flags_torture;" \
+		"echo 'skip 0' >$CF/entry_test; wait \$et; echo \"ENTRY_TARGET: rc=\$?\"; cat /tmp/et.log"
+	final=$(grep -a 'cpu_flags_torture: Final:' "$LOGS/$name.console.log" | head -1 | tr -d '\r')
+	verdicts=$(grep -ao 'End of test: [A-Z]*' "$LOGS/$name.console.log" | tr '\n' ' ')
+	sed 's/^/# /' <<<"${final:-no Final line}"
+	deferrals=$(torture_value "$final" deferrals) pins=$(torture_value "$final" pins)
+	lost=$(torture_value "$final" lost) late=$(torture_value "$final" late)
+	broken=$(torture_value "$final" pin_broken) missed=$(torture_value "$final" missed)
+	# torture_onoff_stats(): "onoff: ONLINE_OK/ONLINE_TRIED:OFFLINE_OK/OFFLINE_TRIED ..."
+	onoff=$(grep -ao 'onoff: [0-9]*/[0-9]*:[0-9]*/[0-9]*' <<<"$final" || true)
+	on_ok=$(sed -n 's|onoff: \([0-9]*\)/.*|\1|p' <<<"$onoff")
+	off_ok=$(sed -n 's|onoff: [0-9]*/[0-9]*:\([0-9]*\)/.*|\1|p' <<<"$onoff")
+	fired=$(grep -a '^ORACLE: ' "$LOGS/$name.job.log" | tr -d '\r' | sed -n 's/.*fired \([0-9]*\).*/\1/p')
+	if [[ $verdicts == "End of test: SUCCESS "* ]] && [ "${lost:-1}" = 0 ] && [ "${late:-1}" = 0 ] &&
+	   [ "${broken:-1}" = 0 ] && [ "${missed:-1}" = 0 ]; then
+		result ok "cpu_flags torture: End of test: SUCCESS, ${deferrals} deferrals, ${pins} pins, lost 0 (${secs}s)"
+	else
+		result "not ok" "cpu_flags torture: SUCCESS with nothing lost" \
+			"verdicts '${verdicts}', lost '${lost:-}', late '${late:-}', pin_broken '${broken:-}', missed calls '${missed:-}': see $LOGS/$name.console.log"
+	fi
+	if [ "${deferrals:-0}" -ge "$TORTURE_MIN_DEFERRALS" ] && [ "${pins:-0}" -ge "$TORTURE_MIN_PINS" ]; then
+		result ok "cpu_flags torture: at least $TORTURE_MIN_DEFERRALS deferrals and $TORTURE_MIN_PINS pins"
+	else
+		result "not ok" "cpu_flags torture: at least $TORTURE_MIN_DEFERRALS deferrals and $TORTURE_MIN_PINS pins" \
+			"${deferrals:-none} deferrals, ${pins:-none} pins in ${secs}s"
+	fi
+	if [ "${off_ok:-0}" -gt 0 ] && [ "${on_ok:-0}" -gt 0 ]; then
+		result ok "cpu_flags torture: CPUs went offline and online during the run (${onoff#onoff: })"
+	else
+		result "not ok" "cpu_flags torture: CPU hotplug in the loop" "onoff '${onoff:-none}'"
+	fi
+	if [ "${fired:-1}" = 0 ]; then
+		result ok "cpu_flags torture: the oracle found every deferral done at its entry"
+	else
+		result "not ok" "cpu_flags torture: the oracle stays silent" "fired '${fired:-}': see $LOGS/$name.job.log"
+	fi
+	if grep -aq '^ENTRY_TARGET: rc=0' "$LOGS/$name.job.log"; then
+		result ok "cpu_flags torture: entry_target ran on the nohz_full CPUs to the end"
+	else
+		result "not ok" "cpu_flags torture: entry_target" "see $LOGS/$name.job.log"
+	fi
+	# Wrong module parameters: each refused, with a message saying why.
+	v=$(grep -a '^TORTURE-PARAM: ' "$LOGS/$name.job.log" | tr -d '\r')
+	if [ "$(grep -c ' refused$' <<<"$v")" = 4 ] &&
+	   grep -aq 'cpu_flags_torture: nwriters and late_ms must be positive' "$LOGS/$name.console.log" &&
+	   grep -aq 'cpu_flags_torture: torture_type=rcu: only' "$LOGS/$name.console.log"; then
+		result ok "cpu_flags torture: wrong module parameters are refused with a reason (4)"
+	else
+		result "not ok" "cpu_flags torture: wrong module parameters refused" "$(tr '\n' ';' <<<"$v")"
+	fi
+	v=$(grep -a 'cpu_flags_torture: Final:' "$LOGS/$name.console.log" | sed -n 2p | tr -d '\r')
+	if [[ $verdicts == *" End of test: FAILURE "* ]] && [ "$(torture_value "$v" lost)" -gt 0 ] 2>/dev/null; then
+		result ok "cpu_flags torture control: entries that skip their work give FAILURE ($(torture_value "$v" lost) lost)"
+	else
+		result "not ok" "cpu_flags torture control: skipped work is caught" \
+			"verdicts '${verdicts}', second Final line '${v:-none}'"
+	fi
+}
+
 # Entry cost in instructions (entry-cost.sh --quick: one -icount boot each
 # of stock and cpu_flags, PTI off): with nothing pending, a getpid round
 # trip on cpu_flags executes no more instructions than on stock, on the
@@ -1048,6 +1142,7 @@ all)
 	check_bad_input
 	check_x86_selftests
 	check_rcutorture
+	check_cpu_flags_torture
 	check_entry_cost
 	check_bench_control
 	;;
@@ -1061,9 +1156,10 @@ bochs) check_bochs ;;
 x86) check_x86_selftests ;;
 rcutorture) check_rcutorture ;;
 entry-cost) check_entry_cost ;;
+torture) check_cpu_flags_torture ;;
 bad-input) check_bad_input ;;
 bench) check_bench_control ;;
-*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, oracle-control, mce, bochs, x86, rcutorture, entry-cost, bad-input, bench)" ;;
+*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, oracle-control, mce, bochs, x86, rcutorture, torture, entry-cost, bad-input, bench)" ;;
 esac
 echo "1..$n"
 echo "$passed passed, $failed failed, $skipped skipped"
