@@ -27,9 +27,10 @@ variant_info "$variant"
 src=$v_src out=$v_image obj=$v_obj frags=
 for f in $v_frags; do frags="$frags $WB/configs/$f.config"; done
 # EXTRA_FRAGMENTS: more fragments, merged last (and verified like the rest).
-frags="$frags ${EXTRA_FRAGMENTS:-}"
+frags="$frags ${v_extra:-} ${EXTRA_FRAGMENTS:-}"
 obj=${OBJ:-$obj} out=${IMAGE:-$out} mods=${MODULES:-$B/modules-$variant}
 [ -f "$src/Makefile" ] || die "$src is not prepared: run 'make tree'"
+[ -z "${v_extra:-}" ] || [ -f "$v_extra" ] || die "$v_extra is missing: run 'make tree'"
 
 scratch=$obj.config
 mkdir -p "$obj" "$scratch" "$LOGS"

@@ -17,8 +17,9 @@
 #   bad-input  wrong boot parameters and knob values: reported, refused,
 #              safe values kept (kselftest bad_input, debug kernel)
 #   x86        the kernel's x86 entry selftests, PTI on and off
-#   rcutorture two rcutorture scenarios on the debug kernel, with and without
-#              nohz_full (RCUTORTURE_SECONDS each, default 60)
+#   rcutorture rcutorture scenarios: two on the debug kernel, with and
+#              without nohz_full, and CPUFLAGS01 from the tree on the rcu
+#              variant (RCUTORTURE_SECONDS each, default 60)
 #   torture    the cpu_flags torture module with user tasks entering the
 #              kernel on the nohz_full CPUs and CPU hotplug; its control
 #   entry-cost getpid round trips in instructions (-icount), stock against
@@ -925,18 +926,41 @@ check_x86_selftests()
 # arguments plus rcutorture module parameters.  The verdict is rcutorture's
 # "End of test: SUCCESS" line on a console with no splat.
 : "${RCUTORTURE_SECONDS:=60}"
+# scenario_args -v|"" FILE: a .boot file's kernel arguments (-v), or its
+# rcutorture.* ones as the module's parameters: insmod, unlike modprobe,
+# does not take them from the command line.
+scenario_args()
+{
+	tr -s ' \n' '\n\n' <"$2" | if [ "$1" = -v ]; then grep -v '^rcutorture\.' || true
+	else sed -n 's/^rcutorture\.//p'; fi | tr '\n' ' '
+}
+
+# rcutorture_scenario NAME APPEND PARAMS [VARIANT [USER]]: USER non-empty
+# runs entry_target on the nohz_full CPUs for the whole run, so that they
+# move between user mode and the kernel rather than only idle.
 rcutorture_scenario()
 {
-	local name=$1 append=$2 params=$3 m
+	local name=$1 append=$2 params=$3 variant=${4:-debug} user=${5:-} m pre=
 	m='/lib/modules/$(uname -r)/kernel/kernel'
-	boot "$name" debug "$append" \
-		"insmod $m/torture.ko && insmod $m/rcu/rcutorture.ko $params &&" \
-		"sleep $RCUTORTURE_SECONDS && rmmod rcutorture"
+	[ -z "$user" ] || pre="entry_target -t $((RCUTORTURE_SECONDS + 5)) >/tmp/et.log 2>&1 & et=\$!;"
+	ensure_built "$variant"
+	boot "$name" "$variant" "$append" \
+		"$pre insmod $m/torture.ko && insmod $m/rcu/rcutorture.ko $params &&" \
+		"sleep $RCUTORTURE_SECONDS && rmmod rcutorture" \
+		"${user:+; wait \$et; echo \"ENTRY_TARGET: rc=\$?\"; cat /tmp/et.log}"
 	if grep -q 'End of test: SUCCESS' "$LOGS/$name.console.log"; then
 		result ok "$name: rcutorture End of test: SUCCESS (${RCUTORTURE_SECONDS}s)"
 	else
 		result "not ok" "$name: rcutorture" \
 			"$(grep -m1 -o 'End of test: [A-Z_]*' "$LOGS/$name.console.log" || echo 'no End of test line')"
+	fi
+	[ -n "$user" ] || return 0
+	# Every nohz_full CPU's task ran and entered the kernel all along.
+	if grep -aq '^ENTRY_TARGET: rc=0' "$LOGS/$name.job.log" &&
+	   [ "$(grep -ac '^# entry_target: CPU[0-9]*: syscall [1-9]' "$LOGS/$name.job.log")" -ge 3 ]; then
+		result ok "$name: user tasks entered the kernel on the nohz_full CPUs throughout"
+	else
+		result "not ok" "$name: user tasks on the nohz_full CPUs" "see $LOGS/$name.job.log"
 	fi
 }
 
@@ -1110,12 +1134,25 @@ check_rcutorture()
 	# With PTI on
 	# (the emulated CPU is not Meltdown-affected, so PTI is off unless
 	# forced) while the other scenario runs with it off.
+	# User tasks on the nohz_full CPUs enter the kernel at random meanwhile.
 	rcutorture_scenario rcutorture-nohz-full \
 		"nohz_full=1-3 rcu_nocbs=1-3 rcutree.gp_init_delay=3 rcutree.gp_cleanup_delay=3 pti=on" \
-		"torture_type=rcu onoff_interval=3000 onoff_holdoff=10 stat_interval=15 test_no_idle_hz=1"
+		"torture_type=rcu onoff_interval=3000 onoff_holdoff=10 stat_interval=15 test_no_idle_hz=1" \
+		debug user
 	# And without nohz_full: the idle path, IRQs and NMIs from idle.
 	rcutorture_scenario rcutorture-idle "" \
 		"torture_type=rcu onoff_interval=3000 onoff_holdoff=10 stat_interval=15"
+	# CPUFLAGS01, kept in the kernel's format in the tree (rcu-glue/): its
+	# config fragment is the rcu variant's last, its .boot the command line
+	# (rcutorture.* there reach the module when it loads).  Preemptible,
+	# a two-level rcu_node tree, RCU's counter in the word two bits wide,
+	# user tasks on the nohz_full CPUs.
+	# The word's KUnit rules run at its boot too, on the two-bit counter.
+	local boot=$TREE/$RCU_SCENARIOS/CPUFLAGS01.boot
+	rcutorture_scenario rcutorture-CPUFLAGS01 \
+		"$(scenario_args -v "$boot") kunit.filter_glob=cpu_flags_word" \
+		"$(scenario_args "" "$boot")" rcu user
+	report_tap "kunit, two-bit counter (CPUFLAGS01 kernel)" "$LOGS/rcutorture-CPUFLAGS01.console.log"
 }
 
 check_bench_control()

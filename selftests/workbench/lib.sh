@@ -41,15 +41,23 @@ COMPONENTS="kernel-cpuflags rcu-glue arch-x86 mm coccinelle selftests Documentat
 #   test        patched + test hooks only (entry cost with work pending)
 #   nocpuflags  the patched tree with CONFIG_CPU_FLAGS=n (must equal stock)
 #   baseline    the untouched base, same config minus our options
-VARIANTS="patched debug test nocpuflags baseline"
+#   rcu         debug + the rcutorture scenario CPUFLAGS01's config (in the
+#               tree: preemptible, two-level rcu_node tree, RCU's counter in
+#               the word shrunk to two bits)
+# v_extra: a fragment from the prepared tree, merged after the others.
+VARIANTS="patched debug test nocpuflags baseline rcu"
+RCU_SCENARIOS=tools/testing/selftests/rcutorture/configs/rcu
 variant_info()
 {
+	v_extra=
 	case "$1" in
 	patched)    v_src=$TREE      v_frags="base tcg cpu_flags"            v_image=$B/bzImage ;;
 	debug)      v_src=$TREE      v_frags="base tcg cpu_flags test debug" v_image=$B/bzImage-debug ;;
 	test)       v_src=$TREE      v_frags="base tcg cpu_flags test"       v_image=$B/bzImage-test ;;
 	nocpuflags) v_src=$TREE      v_frags="base tcg no_cpu_flags"         v_image=$B/bzImage-nocpuflags ;;
 	baseline)   v_src=$BASE_TREE v_frags="base tcg"                      v_image=$B/bzImage-baseline ;;
+	rcu)        v_src=$TREE      v_frags="base tcg cpu_flags test debug" v_image=$B/bzImage-rcu
+	            v_extra=$TREE/$RCU_SCENARIOS/CPUFLAGS01 ;;
 	*) die "unknown kernel variant '$1' ($VARIANTS)" ;;
 	esac
 	v_obj=$B/obj/$1
