@@ -967,13 +967,15 @@ rcutorture_scenario()
 # The cpu_flags torture (kernel/cpu_flags/cpu_flags_torture.c, see
 # cpu-flags.rst "Torture"): writer kthreads on the housekeeping CPUs defer
 # work to, pin, call and skip the nohz_full CPUs while entry_target enters
-# the kernel there at random and CPUs go offline and online, for
-# CPU_FLAGS_TORTURE_SECONDS.  Verdict: End of test: SUCCESS, lost work 0,
+# the kernel there at random and CPUs go offline and online, for at least
+# CPU_FLAGS_TORTURE_SECONDS and until the counts below are reached (TCG's
+# speed varies with the host's load), at most TORTURE_MAX_SECONDS.  Verdict: End of test: SUCCESS, lost work 0,
 # at least TORTURE_MIN_DEFERRALS deferrals and TORTURE_MIN_PINS pins, CPUs
 # taken offline and back, and the oracle silent.  The negative control, on
 # the same boot afterwards: with entries skipping their work (entry_test
 # "skip") the torture must end in FAILURE with lost work.
-: "${CPU_FLAGS_TORTURE_SECONDS:=150}" "${TORTURE_MIN_DEFERRALS:=1000000}" "${TORTURE_MIN_PINS:=100000}"
+: "${CPU_FLAGS_TORTURE_SECONDS:=60}" "${TORTURE_MAX_SECONDS:=480}"
+: "${TORTURE_MIN_DEFERRALS:=1000000}" "${TORTURE_MIN_PINS:=100000}"
 torture_value()
 {
 	sed -n "s/.*\b$2 \([0-9]*\).*/\1/p" <<<"$1"
@@ -981,26 +983,36 @@ torture_value()
 
 check_cpu_flags_torture()
 {
-	local name=check-torture m secs=$CPU_FLAGS_TORTURE_SECONDS final verdicts v
+	local name=check-torture m secs=$CPU_FLAGS_TORTURE_SECONDS final verdicts v ran
+	local max=$TORTURE_MAX_SECONDS
+	[ "$max" -ge "$secs" ] || max=$secs
 	local deferrals pins lost late broken missed onoff off_ok on_ok fired
 	ensure_built debug
 	m='/lib/modules/$(uname -r)/kernel/kernel'
-	BOOT_TIMEOUT=$((secs + 600)) \
+	BOOT_TIMEOUT=$((max + 600)) \
 	BOOT_ALLOW='WARNING: .*cpu_flags_oracle_check|Call Trace:|cpu_flags: oracle:' \
 	boot $name debug "$ISOL_ARGS kunit.enable=0" \
 		"insmod $m/torture.ko;" \
 		"for p in nwriters=0 pin_hold_us=501 late_ms=-1 torture_type=rcu; do" \
 		" if insmod $m/cpu_flags/cpu_flags_torture.ko \$p 2>/dev/null; then rmmod cpu_flags_torture;" \
 		" echo \"TORTURE-PARAM: \$p accepted\"; else echo \"TORTURE-PARAM: \$p refused\"; fi; done;" \
-		"entry_target -t $((secs + 40)) >/tmp/et.log & et=\$!; sleep 2;" \
-		"insmod $m/cpu_flags/cpu_flags_torture.ko onoff_interval=50 onoff_holdoff=5 stat_interval=30;" \
-		"sleep $secs; rmmod cpu_flags_torture;" \
+		"entry_target -t $((max + 60)) >/tmp/et.log & et=\$!; sleep 2;" \
+		"insmod $m/cpu_flags/cpu_flags_torture.ko onoff_interval=50 onoff_holdoff=5 stat_interval=10;" \
+		"t=0; while [ \$t -lt $max ]; do sleep 10; t=\$((t + 10));" \
+		" l=\$(dmesg | grep 'cpu_flags_torture: Stats:' | tail -1);" \
+		" d=\$(echo \"\$l\" | sed -n 's/.* deferrals \([0-9]*\) .*/\1/p');" \
+		" p=\$(echo \"\$l\" | sed -n 's/.* pins \([0-9]*\) .*/\1/p');" \
+		" [ \$t -ge $secs ] && [ \${d:-0} -ge $TORTURE_MIN_DEFERRALS ] && [ \${p:-0} -ge $TORTURE_MIN_PINS ] && break;" \
+		"done; echo \"TORTURE-SECONDS: \$t\"; rmmod cpu_flags_torture;" \
 		"echo \"ORACLE: \$(tr '\n' ' ' <$CF/oracle)\";" \
 		"echo 'skip 1000000' >$CF/entry_test;" \
 		"insmod $m/cpu_flags/cpu_flags_torture.ko stat_interval=0; sleep 15; rmmod cpu_flags_torture;" \
-		"echo 'skip 0' >$CF/entry_test; wait \$et; echo \"ENTRY_TARGET: rc=\$?\"; cat /tmp/et.log"
+		"echo 'skip 0' >$CF/entry_test; killall -TERM entry_target; wait \$et;" \
+		"echo \"ENTRY_TARGET: rc=\$?\"; cat /tmp/et.log"
 	final=$(grep -a 'cpu_flags_torture: Final:' "$LOGS/$name.console.log" | head -1 | tr -d '\r')
 	verdicts=$(grep -ao 'End of test: [A-Z]*' "$LOGS/$name.console.log" | tr '\n' ' ')
+	ran=$(grep -a '^TORTURE-SECONDS: ' "$LOGS/$name.job.log" | tr -d '\r' | sed 's/.* //')
+	secs=${ran:-?}
 	sed 's/^/# /' <<<"${final:-no Final line}"
 	deferrals=$(torture_value "$final" deferrals) pins=$(torture_value "$final" pins)
 	lost=$(torture_value "$final" lost) late=$(torture_value "$final" late)
@@ -1021,7 +1033,7 @@ check_cpu_flags_torture()
 		result ok "cpu_flags torture: at least $TORTURE_MIN_DEFERRALS deferrals and $TORTURE_MIN_PINS pins"
 	else
 		result "not ok" "cpu_flags torture: at least $TORTURE_MIN_DEFERRALS deferrals and $TORTURE_MIN_PINS pins" \
-			"${deferrals:-none} deferrals, ${pins:-none} pins in ${secs}s"
+			"${deferrals:-none} deferrals, ${pins:-none} pins in ${secs}s (at most $max)"
 	fi
 	if [ "${off_ok:-0}" -gt 0 ] && [ "${on_ok:-0}" -gt 0 ]; then
 		result ok "cpu_flags torture: CPUs went offline and online during the run (${onoff#onoff: })"
