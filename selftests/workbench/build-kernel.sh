@@ -45,7 +45,9 @@ kmake()
 # as in merge_config.sh.
 requested_options()
 {
-	awk '/^CONFIG_[A-Za-z0-9_]+=/ { k = substr($0, 1, index($0, "=") - 1) }
+	# "CONFIG_X=n" (the rcutorture scenarios' form) is "# CONFIG_X is not set".
+	awk '/^CONFIG_[A-Za-z0-9_]+=n$/ { $0 = "# " substr($0, 1, length($0) - 2) " is not set" }
+	     /^CONFIG_[A-Za-z0-9_]+=/ { k = substr($0, 1, index($0, "=") - 1) }
 	     /^# CONFIG_[A-Za-z0-9_]+ is not set/ { k = $2 }
 	     k != "" { if (!(k in v)) o[n++] = k; v[k] = $0; k = "" }
 	     END { for (i = 0; i < n; i++) print v[o[i]] }' $frags
