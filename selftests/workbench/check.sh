@@ -17,6 +17,8 @@
 #   bad-input  wrong boot parameters and knob values: reported, refused,
 #              safe values kept (kselftest bad_input, debug kernel)
 #   x86        the kernel's x86 entry selftests, PTI on and off
+#   smp16      16 vCPUs, 12 isolated (debug kernel): KUnit, the pin test,
+#              the interference zero from every source
 #   rcutorture rcutorture scenarios: two on the debug kernel, with and
 #              without nohz_full, and CPUFLAGS01 from the tree on the rcu
 #              variant (RCUTORTURE_SECONDS each, default 60)
@@ -1136,6 +1138,48 @@ check_entry_cost()
 	fi
 }
 
+# More CPUs: 16 vCPUs, 12 of them isolated (SMP16_ISOLATED), on the debug
+# kernel: the word's KUnit suites at boot, the pin test (on the first
+# isolated CPU, while the interference spinners are gone), the
+# interference check with its zero from every source, and a clean console;
+# then the zero's control, cpu_flags.defer=0 on the same machine, where
+# the sources that patch text or flush kernel TLBs must reach the isolated
+# CPUs.  The spinners pause, so they share the emulator's one thread.
+: "${SMP16_CPUS:=16}" "${SMP16_ISOLATED:=4-15}" "${SMP16_BENCH_SECONDS:=4}"
+check_many_cpus()
+{
+	local name=check-smp$SMP16_CPUS iso=$SMP16_ISOLATED online
+	ensure_built debug
+	BOOT_OPTS="--cpus $SMP16_CPUS" BOOT_TIMEOUT=1800 boot $name debug \
+		"nohz_full=$iso isolcpus=nohz,domain,managed_irq,$iso rcu_nocbs=$iso tsc=reliable${KUNIT_GLOB:+ kunit.filter_glob=$KUNIT_GLOB}" \
+		"echo \"ONLINE: \$(cat /sys/devices/system/cpu/online) NOHZ_FULL: \$(cat /sys/devices/system/cpu/nohz_full)\";" \
+		"PIN_TORTURE_SECONDS=20 pin >/tmp/pin.tap;" \
+		"interference -t $SMP16_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0 $INTERFERENCE_JSON" \
+		"echo; cat /tmp/pin.tap"
+	online=$(grep -a '^ONLINE: ' "$LOGS/$name.job.log" | tr -d '\r' | head -1)
+	if [ "$online" = "ONLINE: 0-$((SMP16_CPUS - 1)) NOHZ_FULL: $iso" ]; then
+		result ok "$name: $SMP16_CPUS CPUs online, $iso nohz_full"
+	else
+		result "not ok" "$name: $SMP16_CPUS CPUs online, $iso nohz_full" "the guest says '${online:-nothing}'"
+	fi
+	report_tap "kunit, $SMP16_CPUS vCPUs" "$LOGS/$name.console.log"
+	report_streams $name \
+		"interference:kselftest interference, $SMP16_CPUS vCPUs: 0 IPIs from the load on CPUs $iso" \
+		"pin:kselftest pin, $SMP16_CPUS vCPUs"
+	show_table $name
+	console_clean $name
+
+	name=check-smp$SMP16_CPUS-defer-off
+	BOOT_OPTS="--cpus $SMP16_CPUS" BOOT_TIMEOUT=1800 boot $name debug \
+		"nohz_full=$iso isolcpus=nohz,domain,managed_irq,$iso rcu_nocbs=$iso tsc=reliable cpu_flags.defer=0" \
+		"interference -t $SMP16_BENCH_SECONDS -s 5 $BENCH_FLAGS -S kprobe,perf,vmalloc,module,trace-pid,trace-filter" \
+		"-n kprobe=1,perf=1,vmalloc=1,module=1,trace-pid=1,trace-filter=1 $INTERFERENCE_JSON"
+	report_streams $name \
+		"interference:control, cpu_flags.defer=0, $SMP16_CPUS vCPUs: the load's IPIs reach CPUs $iso"
+	show_table $name
+	console_clean $name
+}
+
 check_rcutorture()
 {
 	ensure_built debug
@@ -1190,6 +1234,7 @@ all)
 	check_kunit_kselftest
 	check_bad_input
 	check_x86_selftests
+	check_many_cpus
 	check_rcutorture
 	check_cpu_flags_torture
 	check_entry_cost
@@ -1204,11 +1249,12 @@ mce) check_mce_pin ;;
 bochs) check_bochs ;;
 x86) check_x86_selftests ;;
 rcutorture) check_rcutorture ;;
+smp16) check_many_cpus ;;
 entry-cost) check_entry_cost ;;
 torture) check_cpu_flags_torture ;;
 bad-input) check_bad_input ;;
 bench) check_bench_control ;;
-*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, oracle-control, mce, bochs, x86, rcutorture, torture, entry-cost, bad-input, bench)" ;;
+*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, oracle-control, mce, bochs, x86, rcutorture, smp16, torture, entry-cost, bad-input, bench)" ;;
 esac
 echo "1..$n"
 echo "$passed passed, $failed failed, $skipped skipped"
