@@ -32,7 +32,7 @@ export TOP B WB JOBS CPUS ISOLATED ISOL_ARGS BENCH_SECONDS CHECK_BENCH_SECONDS P
 SH := bash
 
 .PHONY: help print-isol deps tree kernel kernel-debug baseline-kernel kernels guest \
-	bench entry-cost bisect-check ipi-callers check lint export series clean distclean
+	bench entry-cost sender-bench bisect-check ipi-callers check lint export series clean distclean
 
 help:
 	@echo 'make bench            build stock and patched kernels, boot each with isolated'
@@ -40,11 +40,13 @@ help:
 	@echo 'make check            run every test; ends with "N passed, N failed"'
 	@echo 'make entry-cost       getpid round trips in instructions (-icount) and traced: stock,'
 	@echo '                      cpu_flags and CONFIG_CPU_FLAGS=n, PTI off and on, work pending'
+	@echo 'make sender-bench     senders at scale (-icount): text_poke_bp batch, vfree purge,'
+	@echo '                      on_each_cpu_cond_mask at 4/16/64 vCPUs, stock and cpu_flags'
 	@echo 'make ipi-callers      Coccinelle report of every IPI caller and its class, to'
 	@echo '                      coccinelle/ipi-callers.txt and .csv'
 	@echo 'make check-<part>     one part: build, bisect, workbench, kunit, kselftest, oracle-control,'
-	@echo '                      mce, x86, rcutorture, torture, entry-cost, bad-input, bench; and bochs'
-	@echo '                      (the PCID path under Bochs, not part of make check)'
+	@echo '                      mce, x86, smp16, rcutorture, torture, entry-cost, bad-input, bench;'
+	@echo '                      and bochs (the PCID path under Bochs, not part of make check)'
 	@echo 'make tree             prepare build/linux (base + components + series)'
 	@echo 'make kernel           build/bzImage (patched)'
 	@echo 'make kernel-debug     build/bzImage-debug (patched, lockdep/PROVE_RCU)'
@@ -83,6 +85,10 @@ bench: kernel baseline-kernel guest
 entry-cost: kernel baseline-kernel guest
 	@$(SH) $(WB)/build-kernel.sh nocpuflags
 	@$(SH) $(WB)/entry-cost.sh
+
+# Senders' latency at 4, 16 and 64 vCPUs (SENDER_CPUS), stock and cpu_flags.
+sender-bench: kernel baseline-kernel guest
+	@$(SH) $(WB)/sender-bench.sh
 
 # Every commit of the series builds (patched and CONFIG_CPU_FLAGS=n vmlinux,
 # arm64's generic objects) and boots to /init; make check runs the fast form.

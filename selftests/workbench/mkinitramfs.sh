@@ -48,6 +48,9 @@ rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,opt/tests,lib/modules}
 install_busybox
 install -m 755 "$WB/guest/init" "$root/init"
+# The workbench's own guest tool (not a test of the series).
+gcc -static -O2 -Wall -o "$root/opt/tests/spin" "$WB/guest/spin.c" ||
+	die "building guest/spin.c failed"
 build_selftests
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$B/initramfs.cpio"
 echo "  GUEST   build/initramfs.cpio ($(du -h "$B/initramfs.cpio" | cut -f1))" >&2

@@ -6,8 +6,9 @@
 #
 #   qemu-run.sh [options] (--job FILE | --cmd 'shell command')
 #     --variant V     patched (default), debug, test, nocpuflags or baseline
-#     --kernel F      boot image F instead of the variant's, with the modules
-#                     of --modules CPIO if given (bisect-check.sh)
+#     --kernel F      boot image F instead of the variant's (bisect-check.sh)
+#     --modules CPIO  the modules' cpio instead of the variant's (with
+#                     --kernel, none unless given)
 #     --cpus N        vCPUs (default $CPUS or 4)
 #     --append ARGS   extra kernel command line
 #     --timeout S     kill the guest after S seconds (default 300)
@@ -76,7 +77,8 @@ done
 variant_info "$variant"
 kernel=${kernel_opt:-$v_image}
 modules=$B/modules-$variant.cpio
-[ -z "$kernel_opt" ] || modules=$modules_opt
+[ -z "$kernel_opt" ] || modules=
+[ -z "$modules_opt" ] || modules=$modules_opt
 case "$tcg" in single|multi) ;; *) die "--tcg takes single or multi, not '$tcg'" ;; esac
 case "$emulator" in qemu|bochs) ;; *) die "--emulator takes qemu or bochs, not '$emulator'" ;; esac
 [ -z "$icount" ] || [ "$tcg" = single ] || die "--icount needs --tcg single"
