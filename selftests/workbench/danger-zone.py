@@ -4,11 +4,12 @@
 point where it does the work other CPUs deferred to it, it must run no code
 that can be patched at run time and call nothing outside entry/noinstr text.
 
-    danger-zone.py VMLINUX [--without FUNC,...]
+    danger-zone.py VMLINUX [--without FUNC,...] [--idle]
 
 --without removes consuming functions from the list: the negative control
 (without ct_kernel_enter_state the walk runs past the transition into
-tracepoints and must fail).
+tracepoints and must fail).  --idle walks the idle window instead of the
+entries (see below).
 
 Patchable code is a jump label whose key can change after boot (keys in
 .data..ro_after_init cannot), a static call site, or an ftrace (fentry)
@@ -19,7 +20,16 @@ IDT stubs and the SYSCALL/SYSENTER/INT80 entries) and follows every branch
 (both ways of each jump label) and every direct call, into callees, until
 a call to a consuming function: after one returns, the work is done or
 none can be pending (see CONSUMERS).  The consuming functions' own bodies
-are walked the same way from their entries.  Reaching a patchable site, a
+are walked the same way from their entries.
+
+--idle walks the idle window instead: from the return of every call to
+ct_idle_enter() to a consuming call (ct_idle_exit(), or an entry's), with
+the same rules, except that a patchable site inside noinstr text is
+allowed and listed (text_poke_sync_at() IPIs every CPU for a poke there).
+Deferral to CPUs quiet in IDLE would need this walk clean; it is not
+(cpuidle_enter_state()'s indirect call of the driver, its instrumentable
+tail on the RCU_IDLE branch, the x86_idle trampoline), so senders refuse
+IDLE and make check does not run it.  Reaching a patchable site, a
 call out of entry/noinstr text or an indirect call is a failure.
 
 The walk over-approximates (it assumes every branch can be taken): it may
@@ -47,7 +57,12 @@ CONSUMERS = (
     "irqentry_enter",               # from user: the above; else kernel mode
     "irqentry_nmi_enter",           # ct_nmi_enter()
     "cpu_flags_nested_entry_work",  # NMI-class entry, RCU watching: does it
+    "ct_idle_exit",                 # idle -> kernel: ct_kernel_enter()
 )
+
+# The transition into IDLE: --idle walks the idle window from the return
+# of each call to it.
+IDLE_ENTER = "ct_idle_enter"
 
 
 # Keys fixed at boot whose "off" path needs no check: with context
@@ -208,6 +223,9 @@ def main(argv):
     roots += [c for c in consumers if c in byname]
 
     problems = {}  # description -> example path
+    allowed = set()
+    in_noinstr = set()  # (site, function): allowed in the idle window
+    walked = 0
 
     def note(what, where):
         problems.setdefault(what, where)
@@ -216,74 +234,104 @@ def main(argv):
         n, o = sym_at(addrs, names, a)
         return f"{n}+{o:#x}"
 
-    seen = set()
-    allowed = set()
-    work = [(byname[r], r) for r in roots]
-    walked = 0
-    while work:
-        a, root = work.pop()
-        while a not in seen:
-            seen.add(a)
-            if a not in insn:
-                note(f"control reaches {fname(a)}, outside entry/noinstr text", root)
-                break
-            walked += 1
-            mn, ops = insn[a]
-            if a in sites:
-                kind, key, target = sites[a][:3]
-                keyname = sym_at(addrs, names, key)[0] if key is not None else "-"
-                if not (key is not None and ro[0] is not None and ro[0] <= key < ro[1]):
-                    note(f"{kind} (key {keyname}) at {fname(a)}", root)
-                if kind == "jump_label" and keyname in ON_EDGE_ONLY:
-                    # Taken when enabled != branch (the entry's low key bit).
-                    branch = sites[a][3]
-                    if branch == 0:
-                        a = target
-                        continue
-                    # else: enabled is the fall-through, walked below
-                elif target is not None:
-                    work.append((target, root))
-            m = re.search(r"^([0-9a-f]+) <([^>+]+)", ops)
-            tgt = int(m.group(1), 16) if m else None
-            tname = m.group(2).split(".")[0] if m else None
-            if mn.startswith("ret") or mn.startswith("iret") or mn.startswith("sysret") or \
-               mn in ("ud2", "int3", "sysexit"):
-                break
-            if mn.startswith("call"):
-                if tgt is None:
-                    note(f"indirect call at {fname(a)}", root)
+    def walk(work, idle):
+        """Walk from each (address, root name) of work; idle: the window
+        between the transitions into and out of IDLE, where a patchable
+        site inside entry/noinstr text is allowed (its pokes are IPIs to
+        every CPU, never deferred)."""
+        nonlocal walked
+        seen = set()
+        while work:
+            a, root = work.pop()
+            while a not in seen:
+                seen.add(a)
+                if a not in insn:
+                    note(f"control reaches {fname(a)}, outside entry/noinstr text", root)
                     break
-                if tname in consumers:
-                    break           # the zone ends on this path
-                if not in_zone(tgt):
-                    fn = fname(a).split("+")[0].split(".")[0]
-                    if (fn, tname) in NOT_IN_ZONE:
-                        allowed.add((fn, tname))
+                walked += 1
+                mn, ops = insn[a]
+                if a in sites:
+                    kind, key, target = sites[a][:3]
+                    keyname = sym_at(addrs, names, key)[0] if key is not None else "-"
+                    if not (key is not None and ro[0] is not None and ro[0] <= key < ro[1]):
+                        if idle and in_zone(a):
+                            in_noinstr.add((f"{kind} (key {keyname})", fname(a).split("+")[0]))
+                        else:
+                            note(f"{kind} (key {keyname}) at {fname(a)}", root)
+                    if kind == "jump_label" and keyname in ON_EDGE_ONLY:
+                        # Taken when enabled != branch (the entry's low key bit).
+                        branch = sites[a][3]
+                        if branch == 0:
+                            a = target
+                            continue
+                        # else: enabled is the fall-through, walked below
+                    elif target is not None:
+                        work.append((target, root))
+                m = re.search(r"^([0-9a-f]+) <([^>+]+)", ops)
+                tgt = int(m.group(1), 16) if m else None
+                tname = m.group(2).split(".")[0] if m else None
+                if mn.startswith("ret") or mn.startswith("iret") or mn.startswith("sysret") or \
+                   mn in ("ud2", "int3", "sysexit"):
+                    break
+                if mn.startswith("call"):
+                    if tgt is None:
+                        note(f"indirect call at {fname(a)}", root)
+                        break
+                    if tname in consumers:
+                        break           # the zone ends on this path
+                    if not in_zone(tgt):
+                        fn = fname(a).split("+")[0].split(".")[0]
+                        if (fn, tname) in NOT_IN_ZONE:
+                            allowed.add((fn, tname))
+                        else:
+                            note(f"call to {tname} (outside entry/noinstr text) at {fname(a)}", root)
                     else:
-                        note(f"call to {tname} (outside entry/noinstr text) at {fname(a)}", root)
-                else:
+                        work.append((tgt, root))
+                elif mn.startswith("jmp"):
+                    if tgt is None:
+                        note(f"indirect jump at {fname(a)}", root)
+                        break
+                    if tname == "__x86_return_thunk":
+                        break
+                    if tname in consumers:
+                        break
+                    if not any(s0 <= tgt < e0 for s0, e0 in walkable):
+                        note(f"jump to {tname} (outside entry/noinstr text) at {fname(a)}", root)
+                        break
+                    a = tgt
+                    continue
+                elif mn.startswith("j") and tgt is not None:
                     work.append((tgt, root))
-            elif mn.startswith("jmp"):
-                if tgt is None:
-                    note(f"indirect jump at {fname(a)}", root)
+                if a not in nxt:
                     break
-                if tname == "__x86_return_thunk":
-                    break
-                if tname in consumers:
-                    break
-                if not any(s0 <= tgt < e0 for s0, e0 in walkable):
-                    note(f"jump to {tname} (outside entry/noinstr text) at {fname(a)}", root)
-                    break
-                a = tgt
-                continue
-            elif mn.startswith("j") and tgt is not None:
-                work.append((tgt, root))
-            if a not in nxt:
-                break
-            a = nxt[a]
+                a = nxt[a]
+
+    idle = "--idle" in argv
+    if idle:
+        roots = []
+    walk([(byname[r], r) for r in roots], False)
+
+    # The idle window: from the return of every call to ct_idle_enter()
+    # (the transition into IDLE) until a consuming call (ct_idle_exit(),
+    # or an entry's).  A caller outside entry/noinstr text is a failure:
+    # its window could not be walked.
+    idle_roots = []
+    for a, (mn, ops) in insn.items():
+        m = re.search(r"^([0-9a-f]+) <([^>+]+)", ops)
+        if mn.startswith("call") and m and m.group(2).split(".")[0] == IDLE_ENTER and a in nxt:
+            idle_roots.append((nxt[a], "idle window in " + fname(a).split("+")[0]))
+    if idle and IDLE_ENTER in byname and not idle_roots:
+        note(f"no call to {IDLE_ENTER} in entry/noinstr text: the idle window was not walked",
+             IDLE_ENTER)
+    if idle:
+        walk(list(idle_roots), True)
+        roots += [r for _a, r in idle_roots]
 
     for fn, what in sorted(allowed):
         print(f"ok - danger zone: {fn} reaches {what}: {NOT_IN_ZONE[(fn, what)]}")
+    for what, fn in sorted(in_noinstr):
+        print(f"ok - danger zone: the idle window reaches {what} in {fn}: noinstr text, "
+              f"whose pokes IPI every CPU (text_poke_sync_at)")
     for what, root in sorted(problems.items()):
         print(f"not ok - danger zone: {what} (reached from {root})")
     print(f"# walked {walked} instructions from {len(roots)} roots; "
