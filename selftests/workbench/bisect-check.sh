@@ -156,11 +156,19 @@ if [ "$mode" = fast ]; then
 	# Both worktrees exist before the chains run (git locks its list).
 	checkout "${commits%%[[:space:]]*}"
 	(wt=$B/linux-bisect-generic; checkout "${commits%%[[:space:]]*}")
-	(wt=$B/linux-bisect-generic fast_chain generic) &
+	# The generic chain builds in directories of its own (another source
+	# path: sharing them with full mode's would rebuild them each switch).
+	(wt=$B/linux-bisect-generic obj=$B/obj/bisect-generic fast_chain generic) &
 	gen=$!
-	fast_chain patched
-	wait $gen || true
+	# A patched chain that dies does not leave the generic one building.
+	trap 'kill $gen 2>/dev/null || true' EXIT
+	pstatus=0 gstatus=0
+	(fast_chain patched) || pstatus=$?
+	wait $gen || gstatus=$?
+	trap - EXIT
 	n=0 failed=0
+	[ $pstatus -eq 0 ] || result "not ok" "the patched compiles stopped (exit $pstatus)" "see $logs"
+	[ $gstatus -eq 0 ] || result "not ok" "the CONFIG_CPU_FLAGS=n and arm64 compiles stopped (exit $gstatus)" "see $logs"
 	i=0
 	for c in $commits; do
 		i=$((i + 1))

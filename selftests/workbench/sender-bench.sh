@@ -4,10 +4,21 @@
 # a vfree purge, an on_each_cpu_cond_mask() over all CPUs), timed on CPU 0
 # under QEMU's -icount (the clock counts instructions, so runs agree) at
 # each machine size of SENDER_CPUS, on stock 6.12 and on cpu_flags.  At N
-# vCPUs, CPUs 2..N-1 are nohz_full; each boot times two cases: those CPUs
-# idle, and each of them running a user-mode spinner (guest/spin.c, which
-# pauses in its loop: under single-threaded TCG a pause hands the turn to
-# the next vCPU, so the spinners do not starve the sender).
+# vCPUs, CPU 0 keeps house and CPUs 1..N-1 are nohz_full; each boot times
+# two cases: those CPUs idle, and each of them running a user-mode spinner
+# (guest/spin.c: about a thousand instructions, then a pause, which under
+# single-threaded TCG hands the turn to the next vCPU).
+#
+# What the figures are: under single-threaded TCG one vCPU runs at a time
+# and the -icount clock counts the instructions of all of them.  A sender
+# that waits for IPIs is charged for the targets' work in its wait (their
+# interrupt entry, the callback, and a spinner's burst for each turn it
+# gets meanwhile), as if the machine had one CPU; a sender that does not
+# wait is charged its own instructions only.
+#
+# Each boot must report every operation in both cases, with N CPUs online
+# and, in the user case, N-1 spinners running; the table script requires a
+# row for every size, kernel, case and operation.
 #
 #   sender-bench.sh            table to stdout, rows and logs in
 #                              build/results/sender-bench/
@@ -64,12 +75,18 @@ for n in $SENDER_CPUS; do
 			       spin $iso & s=\$!; sleep 3;
 			       echo 'CASE user'; $BENCH 2>/dev/null; dmesg | grep 'sender_bench: op='; kill \$s; wait \$s; true" ||
 			die "$name failed: see $LOGS/$name.console.log and $name.job.log"
-		awk -v n="$n" -v v="$v" '
+		# A user-case row counts only once all N-1 spinners run.
+		tr -d '\r' <"$LOGS/$name.job.log" | awk -v n="$n" -v v="$v" '
+			/^spin: [0-9]+ spinners/ { spinners = $2 }
 			/^CASE / { c = $2 }
 			/sender_bench: op=/ {
+				if (c == "user" && spinners != n - 1)
+					c = "user-without-spinners"
 				for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 				print n, v, c, f["op"], f["median_ns"], f["min_ns"], f["max_ns"], f["cpus"]
-			}' "$LOGS/$name.job.log" | tr -d '\r' >>"$rows"
+			}' >>"$rows"
 	done
 done
-python3 "$WB/sender-table.py" "$rows" | tee "$out/table.txt"
+python3 "$WB/sender-table.py" "$rows" "$SENDER_CPUS" "$SENDER_KERNELS" >"$out/table.txt" ||
+	{ cat "$out/table.txt"; die "the senders' table is incomplete: see $LOGS/sender-*.job.log"; }
+cat "$out/table.txt"

@@ -65,8 +65,14 @@ static int start(int cpu)
 		perror("spin: fork");
 		return -1;
 	}
-	if (!pid)
+	if (!pid) {
+		sigset_t none;
+
+		/* The parent kills it with SIGKILL; nothing else to block. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		spin_on(cpu);
+	}
 	kids[nkids++] = pid;
 	return 0;
 }
@@ -74,12 +80,18 @@ static int start(int cpu)
 int main(int argc, char **argv)
 {
 	char *list, *tok, *end;
+	sigset_t block, old;
 	int ret = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: spin CPULIST\n");
 		return 2;
 	}
+	/* Blocked until sigsuspend(), so that none is lost before it waits. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	list = strdup(argv[1]);
@@ -108,7 +120,7 @@ int main(int argc, char **argv)
 		printf("spin: %d spinners\n", nkids);
 		fflush(stdout);
 		while (!stop)
-			pause();
+			sigsuspend(&old);
 	}
 	for (int i = 0; i < nkids; i++)
 		kill(kids[i], SIGKILL);
