@@ -946,7 +946,8 @@ rcutorture_scenario()
 	m='/lib/modules/$(uname -r)/kernel/kernel'
 	[ -z "$user" ] || pre="entry_target -t $((RCUTORTURE_SECONDS + 5)) >/tmp/et.log 2>&1 & et=\$!;"
 	ensure_built "$variant"
-	boot "$name" "$variant" "$append" \
+	# The guest's timeout grows with the run (RCUTORTURE_SECONDS=600).
+	BOOT_TIMEOUT=$((RCUTORTURE_SECONDS + 600)) boot "$name" "$variant" "$append" \
 		"$pre insmod $m/torture.ko && insmod $m/rcu/rcutorture.ko $params &&" \
 		"sleep $RCUTORTURE_SECONDS && rmmod rcutorture" \
 		"${user:+; wait \$et; echo \"ENTRY_TARGET: rc=\$?\"; cat /tmp/et.log}"
