@@ -18,7 +18,8 @@
 #              safe values kept (kselftest bad_input, debug kernel)
 #   x86        the kernel's x86 entry selftests, PTI on and off
 #   smp16      16 vCPUs, 12 isolated (debug kernel): KUnit, the pin test,
-#              the interference zero from every source
+#              the interference zero from every source, and its control
+#              with cpu_flags.defer=0
 #   rcutorture rcutorture scenarios: two on the debug kernel, with and
 #              without nohz_full, and CPUFLAGS01 from the tree on the rcu
 #              variant (RCUTORTURE_SECONDS each, default 60)
@@ -495,6 +496,10 @@ COCCI=scripts/coccinelle/api/cpu_flags_ipi_callers.cocci
 
 # The interference table of a boot, as TAP diagnostics: the job prints the
 # benchmark's JSON (INTERFERENCE_JSON), the workbench renders it.
+# The deferral-off controls: the sources whose IPIs deferral, skips and
+# pins take away, each of which must then reach the isolated CPUs.
+DEFER_OFF_SOURCES="-S kprobe,perf,vmalloc,module,trace-pid,trace-filter"
+DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES -n kprobe=1,perf=1,vmalloc=1,module=1,trace-pid=1,trace-filter=1"
 INTERFERENCE_JSON="-j /tmp/interference.json; echo $JSON_BEGIN; cat /tmp/interference.json; echo $JSON_END;"
 show_table()
 {
@@ -845,9 +850,7 @@ check_kunit_kselftest()
 		name=check-defer-off-pti-$pti
 		boot $name debug "$ISOL_ARGS cpu_flags.defer=0 pti=$pti" \
 			"defer_exec >/tmp/defer_exec.tap; pin >/tmp/pin.tap;" \
-			"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS" \
-			"-S kprobe,perf,vmalloc,module,trace-pid,trace-filter" \
-			"-n kprobe=1,perf=1,vmalloc=1,module=1,trace-pid=1,trace-filter=1 $INTERFERENCE_JSON" \
+			"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS $DEFER_OFF_SOURCES $INTERFERENCE_JSON" \
 			"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/pin.tap"
 		report_streams $name \
 			"interference:control, cpu_flags.defer=0, pti=$pti: the load's IPIs reach isolated CPUs" \
@@ -1152,7 +1155,7 @@ check_many_cpus()
 	local name=check-smp$SMP16_CPUS iso=$SMP16_ISOLATED online
 	ensure_built debug
 	BOOT_OPTS="--cpus $SMP16_CPUS" BOOT_TIMEOUT=1800 boot $name debug \
-		"nohz_full=$iso isolcpus=nohz,domain,managed_irq,$iso rcu_nocbs=$iso tsc=reliable${KUNIT_GLOB:+ kunit.filter_glob=$KUNIT_GLOB}" \
+		"$(isol_args $iso)${KUNIT_GLOB:+ kunit.filter_glob=$KUNIT_GLOB}" \
 		"echo \"ONLINE: \$(cat /sys/devices/system/cpu/online) NOHZ_FULL: \$(cat /sys/devices/system/cpu/nohz_full)\";" \
 		"PIN_TORTURE_SECONDS=20 pin >/tmp/pin.tap;" \
 		"interference -t $SMP16_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0 $INTERFERENCE_JSON" \
@@ -1172,9 +1175,8 @@ check_many_cpus()
 
 	name=check-smp$SMP16_CPUS-defer-off
 	BOOT_OPTS="--cpus $SMP16_CPUS" BOOT_TIMEOUT=1800 boot $name debug \
-		"nohz_full=$iso isolcpus=nohz,domain,managed_irq,$iso rcu_nocbs=$iso tsc=reliable cpu_flags.defer=0" \
-		"interference -t $SMP16_BENCH_SECONDS -s 5 $BENCH_FLAGS -S kprobe,perf,vmalloc,module,trace-pid,trace-filter" \
-		"-n kprobe=1,perf=1,vmalloc=1,module=1,trace-pid=1,trace-filter=1 $INTERFERENCE_JSON"
+		"$(isol_args $iso) cpu_flags.defer=0" \
+		"interference -t $SMP16_BENCH_SECONDS -s 5 $BENCH_FLAGS $DEFER_OFF_SOURCES $INTERFERENCE_JSON"
 	report_streams $name \
 		"interference:control, cpu_flags.defer=0, $SMP16_CPUS vCPUs: the load's IPIs reach CPUs $iso"
 	show_table $name

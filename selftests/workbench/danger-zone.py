@@ -20,7 +20,8 @@ IDT stubs and the SYSCALL/SYSENTER/INT80 entries) and follows every branch
 (both ways of each jump label) and every direct call, into callees, until
 a call to a consuming function: after one returns, the work is done or
 none can be pending (see CONSUMERS).  The consuming functions' own bodies
-are walked the same way from their entries.
+are walked the same way from their entries.  Reaching a patchable site, a
+call out of entry/noinstr text or an indirect call is a failure.
 
 --idle walks the idle window instead: from the return of every call to
 ct_idle_enter() to a consuming call (ct_idle_exit(), or an entry's), with
@@ -29,8 +30,7 @@ allowed and listed (text_poke_sync_at() IPIs every CPU for a poke there).
 Deferral to CPUs quiet in IDLE would need this walk clean; it is not
 (cpuidle_enter_state()'s indirect call of the driver, its instrumentable
 tail on the RCU_IDLE branch, the x86_idle trampoline), so senders refuse
-IDLE and make check does not run it.  Reaching a patchable site, a
-call out of entry/noinstr text or an indirect call is a failure.
+IDLE and make check does not run it.
 
 The walk over-approximates (it assumes every branch can be taken): it may
 fail on code that cannot run in the zone, never pass code that can.

@@ -20,6 +20,13 @@ fi
 : "${ISOLATED:=$(sed -n 's/^ISOLATED *?= *//p' "$TOP/Makefile")}"
 : "${ISOL_ARGS:=$(make -s -C "$TOP" print-isol 2>/dev/null)}"
 
+# isol_args CPULIST: the Makefile's isolation arguments for other isolated
+# CPUs than ISOLATED (bigger machines: check-smp16, sender-bench.sh).
+isol_args()
+{
+	make -s -C "$TOP" print-isol ISOLATED="$1"
+}
+
 die()
 {
 	echo "error: $*" >&2

@@ -70,7 +70,7 @@ for n in $SENDER_CPUS; do
 		echo "  BOOT    $name (-icount, $n vCPUs, nohz_full=$iso)" >&2
 		"$WB/qemu-run.sh" --quiet --icount --variant "$v" --cpus "$n" --name "$name" \
 			--modules "$out/$v/modules.cpio" --timeout "$SENDER_TIMEOUT" \
-			--append "nohz_full=$iso isolcpus=nohz,domain,managed_irq,$iso rcu_nocbs=$iso tsc=reliable" \
+			--append "$(isol_args "$iso")" \
 			--cmd "sleep 2; echo 'CASE idle'; $BENCH 2>/dev/null; dmesg | grep 'sender_bench: op='; dmesg -c >/dev/null;
 			       spin $iso & s=\$!; sleep 3;
 			       echo 'CASE user'; $BENCH 2>/dev/null; dmesg | grep 'sender_bench: op='; kill \$s; wait \$s; true" ||
