@@ -23,11 +23,16 @@ ISOL_ARGS = nohz_full=$(ISOLATED) isolcpus=nohz,domain,managed_irq,$(ISOLATED) r
 # Seconds each interference source runs, in the main job and in make check.
 BENCH_SECONDS ?= 20
 CHECK_BENCH_SECONDS ?= 8
+# Seconds of the window where every source runs at once (0: none in the
+# main job).
+BENCH_MIXED_SECONDS ?= 600
+CHECK_MIXED_SECONDS ?= 20
 # Seconds of the pin torture in make check (kselftest pin, pti=off boot).
 PIN_TORTURE_SECONDS ?= 60
 
 export BASE_VERSION BASE_DEB_VERSION BASE_TARBALL BASE_SHA256
 export TOP B WB JOBS CPUS ISOLATED ISOL_ARGS BENCH_SECONDS CHECK_BENCH_SECONDS PIN_TORTURE_SECONDS
+export BENCH_MIXED_SECONDS CHECK_MIXED_SECONDS
 
 SH := bash
 
@@ -78,6 +83,7 @@ guest: tree
 	@$(SH) $(WB)/mkinitramfs.sh
 
 bench: kernel baseline-kernel guest
+	@$(SH) $(WB)/deps.sh bench
 	@$(SH) $(WB)/bench.sh
 
 # getpid round trips in instructions, stock, patched and CONFIG_CPU_FLAGS=n,

@@ -33,11 +33,11 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-: "${CHECK_BENCH_SECONDS:=8}" "${ISOL_ARGS:?}"
-# The interference runs: SCHED_FIFO spinners (no fair task on an isolated
-# CPU, so 6.12's deadline server stays off there), and the large-page-split
-# flush, which must reach every CPU, counted apart (cpu-flags.rst).
-: "${BENCH_FLAGS:=-F -k cpa_split_flush_tlb_all}"
+: "${CHECK_BENCH_SECONDS:=8}" "${CHECK_MIXED_SECONDS:=20}" "${ISOL_ARGS:?}"
+# The interference runs: $INTERFERENCE_FLAGS of lib.sh (ordinary spinners,
+# the large-page-split flush counted apart, the explained interruptions
+# left out of -M; cpu-flags.rst).
+: "${BENCH_FLAGS:=$INTERFERENCE_FLAGS}"
 # KUNIT_GLOB: one kunit.filter_glob ("suite*" or "suite.test"); by default
 # every suite the debug config builds in runs.
 : "${KUNIT_GLOB:=}"
@@ -739,7 +739,7 @@ check_bochs()
 		"grep -qw pcid /proc/cpuinfo && grep -qw invpcid /proc/cpuinfo && echo 'PCID: yes';" \
 		"defer_exec >/tmp/defer_exec.tap; word_fault >/tmp/word_fault.tap;" \
 		"PIN_TORTURE_SECONDS=$BOCHS_PIN_SECONDS pin >/tmp/pin.tap;" \
-		"interference -t 5 -s 5 $BENCH_FLAGS -m 0 -S $BOCHS_SOURCES $INTERFERENCE_JSON" \
+		"interference -t 5 -s 5 $BENCH_FLAGS -F -m 0 -S $BOCHS_SOURCES $INTERFERENCE_JSON" \
 		"echo STATS-BEGIN; cat $CF/stats; echo STATS-END;" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
 	report_streams $name \
@@ -782,14 +782,30 @@ check_kunit_kselftest()
 		"cat /sys/kernel/debug/cpu_flags/stats; defer_exec >/tmp/defer_exec.tap;" \
 		"word_fault >/tmp/word_fault.tap;" \
 		"PIN_TORTURE_SECONDS=${PIN_TORTURE_SECONDS:-60} pin >/tmp/pin.tap;" \
-		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0 $INTERFERENCE_JSON" \
+		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -M 0 $INTERFERENCE_JSON" \
+		"fair_guard -c 3 >/tmp/fair_guard.tap; fair_guard -c 3 -z >/tmp/fair_guard_z.tap;" \
+		"interference -X $CHECK_MIXED_SECONDS -s 2 $BENCH_FLAGS -M 0 >/tmp/mixed.tap;" \
 		"$ORACLE_JOB" \
-		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
+		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap;" \
+		"echo; cat /tmp/fair_guard.tap; echo; cat /tmp/fair_guard_z.tap; echo; cat /tmp/mixed.tap"
 	report_tap kunit "$LOGS/$name.console.log"
 	report_streams $name \
-		"interference:kselftest interference, deferral on, pti=off: 0 IPIs from the load" \
+		"interference:kselftest interference, deferral on, pti=off: no interruption of isolated CPUs" \
 		"defer_exec:kselftest defer_exec" "word_fault:kselftest word_fault, pti=off" \
-		"pin:kselftest pin, pti=off"
+		"pin:kselftest pin, pti=off" \
+		"fair_guard:kselftest fair_guard: the fair server guards fair tasks after standing down"
+	# fair_guard's control: with the CPU's fair server off, both orders
+	# must starve the fair task, so both checks fail.
+	nth_tap 6 "$LOGS/$name.job.log" >"$LOGS/$name.fair_guard_z.tap"
+	if [ "$(grep -c '^not ok' "$LOGS/$name.fair_guard_z.tap")" = 2 ]; then
+		result ok "fair_guard -z (control): with the fair server off, the fair task starves in both orders"
+	else
+		result "not ok" "fair_guard -z (control): with the fair server off, the fair task starves" \
+			"expected 2 failures: see $LOGS/$name.fair_guard_z.tap"
+	fi
+	nth_tap 7 "$LOGS/$name.job.log" >"$LOGS/$name.mixed.tap"
+	report_tap "kselftest interference, every source at once for ${CHECK_MIXED_SECONDS}s, pti=off: no interruption" \
+		"$LOGS/$name.mixed.tap" --expect-plan
 	show_table $name
 	console_clean $name
 	entry_results $name off
@@ -809,11 +825,11 @@ check_kunit_kselftest()
 		"if grep -qw pcid /proc/cpuinfo; then echo 'PCID: yes'; else echo 'PCID: no'; fi;" \
 		"defer_exec >/tmp/defer_exec.tap; word_fault >/tmp/word_fault.tap;" \
 		"PIN_TORTURE_SECONDS=20 pin >/tmp/pin.tap;" \
-		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0 $INTERFERENCE_JSON" \
+		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -M 0 $INTERFERENCE_JSON" \
 		"$ORACLE_JOB echo STATS-BEGIN; cat $CF/stats; echo STATS-END;" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
 	report_streams $name \
-		"interference:kselftest interference, deferral on, pti=on: 0 IPIs from the load" \
+		"interference:kselftest interference, deferral on, pti=on: no interruption of isolated CPUs" \
 		"defer_exec:kselftest defer_exec, pti=on" "word_fault:kselftest word_fault, pti=on" \
 		"pin:kselftest pin, pti=on"
 	show_table $name
@@ -850,12 +866,14 @@ check_kunit_kselftest()
 		name=check-defer-off-pti-$pti
 		boot $name debug "$ISOL_ARGS cpu_flags.defer=0 pti=$pti" \
 			"defer_exec >/tmp/defer_exec.tap; pin >/tmp/pin.tap;" \
+			"interference -X $CHECK_MIXED_SECONDS -s 2 $BENCH_FLAGS -n 1 >/tmp/mixed.tap;" \
 			"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS $DEFER_OFF_SOURCES $INTERFERENCE_JSON" \
-			"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/pin.tap"
+			"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/pin.tap; echo; cat /tmp/mixed.tap"
 		report_streams $name \
 			"interference:control, cpu_flags.defer=0, pti=$pti: the load's IPIs reach isolated CPUs" \
 			"defer_exec:kselftest defer_exec, cpu_flags.defer=0, pti=$pti" \
-			"pin:kselftest pin, cpu_flags.defer=0, pti=$pti"
+			"pin:kselftest pin, cpu_flags.defer=0, pti=$pti" \
+			"mixed:control, cpu_flags.defer=0, pti=$pti: every source at once, the load's IPIs reach isolated CPUs"
 		show_table $name
 		console_clean $name
 		if grep -q '^# .*deferral off (control)' "$LOGS/$name.job.log"; then
@@ -1158,7 +1176,7 @@ check_many_cpus()
 		"$(isol_args $iso)${KUNIT_GLOB:+ kunit.filter_glob=$KUNIT_GLOB}" \
 		"echo \"ONLINE: \$(cat /sys/devices/system/cpu/online) NOHZ_FULL: \$(cat /sys/devices/system/cpu/nohz_full)\";" \
 		"PIN_TORTURE_SECONDS=20 pin >/tmp/pin.tap;" \
-		"interference -t $SMP16_BENCH_SECONDS -s 5 $BENCH_FLAGS -m 0 $INTERFERENCE_JSON" \
+		"interference -t $SMP16_BENCH_SECONDS -s 5 $BENCH_FLAGS -M 0 $INTERFERENCE_JSON" \
 		"echo; cat /tmp/pin.tap"
 	online=$(grep -a '^ONLINE: ' "$LOGS/$name.job.log" | tr -d '\r' | head -1)
 	if [ "$online" = "ONLINE: 0-$((SMP16_CPUS - 1)) NOHZ_FULL: $iso" ]; then
@@ -1168,7 +1186,7 @@ check_many_cpus()
 	fi
 	report_tap "kunit, $SMP16_CPUS vCPUs" "$LOGS/$name.console.log"
 	report_streams $name \
-		"interference:kselftest interference, $SMP16_CPUS vCPUs: 0 IPIs from the load on CPUs $iso" \
+		"interference:kselftest interference, $SMP16_CPUS vCPUs: no interruption of CPUs $iso" \
 		"pin:kselftest pin, $SMP16_CPUS vCPUs"
 	show_table $name
 	console_clean $name
@@ -1219,7 +1237,7 @@ check_bench_control()
 	local name=check-bench-stock
 	ensure_built baseline
 	boot $name baseline "$ISOL_ARGS pti=on" \
-		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -S idle,kprobe,perf -n kprobe=1,perf=1" \
+		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -S idle,kprobe,perf -n kprobe=1,perf=1 -N idle=1" \
 		"$INTERFERENCE_JSON"
 	report_tap "stock kernel sees IPIs" "$LOGS/$name.job.log" --expect-plan
 	show_table $name

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Make sure the Debian packages a job needs are installed.
 #
-#   deps.sh build|guest|check|all|bochs
+#   deps.sh build|guest|check|all|bochs|bench
 #
 # As root, missing packages are installed from Debian's archive.  Otherwise
 # the one apt-get line that would install them is printed and we stop.
@@ -14,13 +14,16 @@ pkgs_guest="qemu-system-x86 busybox-static cpio gdb"
 pkgs_check="sparse coccinelle python3-ply python3-git gcc-aarch64-linux-gnu"
 # Only make check-bochs needs these: Bochs and a boot ISO's tools.
 pkgs_bochs="bochs bochs-term bochsbios vgabios isolinux syslinux-common xorriso"
+# make bench plots the mixed run with gnuplot.
+pkgs_bench="gnuplot-nox"
 
 case "${1:-all}" in
 build) want=$pkgs_build ;;
 guest) want="$pkgs_build $pkgs_guest" ;;
 check|all) want="$pkgs_build $pkgs_guest $pkgs_check" ;;
 bochs) want="$pkgs_build $pkgs_guest $pkgs_bochs" ;;
-*) die "deps.sh: unknown set '$1' (build, guest, check, all, bochs)" ;;
+bench) want="$pkgs_build $pkgs_guest $pkgs_bench" ;;
+*) die "deps.sh: unknown set '$1' (build, guest, check, all, bochs, bench)" ;;
 esac
 
 # DEPS_EXTRA: more packages (the workbench's own test uses it).

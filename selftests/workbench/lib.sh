@@ -76,6 +76,13 @@ variant_info()
 SPLAT_RE='Kernel panic|Oops|BUG:|WARNING:|kernel BUG|general protection fault|detected stalls|rcu_.*self-detected|rcu: INFO|INFO: task .* blocked|hung_task|soft lockup|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|UBSAN:|Call Trace:'
 
 # A guest job prints a JSON result between these lines on its log.
+# The interference runs' options: ordinary (SCHED_OTHER) spinners, as a
+# user's task; the large-page-split flush, which must reach every CPU,
+# counted apart (-k); and the interruptions that cpu-flags.rst
+# ("Interference, measured") explains left out of -M (-E): that flush's
+# call, clock-event re-arms that ran no timer, machine-check bank polls.
+INTERFERENCE_FLAGS="-k cpa_split_flush_tlb_all"
+INTERFERENCE_FLAGS="$INTERFERENCE_FLAGS -E csd:cpa_split_flush_tlb_all,hrtimer:none,timer:mce_timer_fn"
 JSON_BEGIN=WORKBENCH-JSON-BEGIN
 JSON_END=WORKBENCH-JSON-END
 # extract_json JOBLOG: that JSON, on stdout; fails if there is none.
