@@ -52,14 +52,20 @@ def rows(runs, names, name_width, width, cell, note):
               " | ".join(notes))
 
 
+def window_of(result):
+    """What a result's seconds are: one source's, or all sources' at once."""
+    if [s["name"] for s in result["sources"]] == ["mixed"]:
+        return "with every source at once"
+    return "per source"
+
+
 def interruption_tables(runs, names):
     first = runs[0][1]
     if not all("by_cpu" in s for _, r in runs for s in r["sources"] if not s["skipped"]):
         print("(a result has no interruption counts: an interference older than the"
               " every-interruption count)")
         return
-    window = ("with every source at once" if [s["name"] for s in first["sources"]] == ["mixed"]
-              else "per source")
+    window = window_of(first)
     print(f"Every interruption of isolated CPUs {first['isolated']}, {first['seconds']} s {window},"
           f" {first.get('spinners', 'SCHED_FIFO')} spinners: all /proc/interrupts rows"
           " that count an entry, background included;")
@@ -106,7 +112,7 @@ def main(argv):
                 names.append(s["name"])
     interruption_tables(runs, names)
     first = runs[0][1]
-    print(f"IPIs on isolated CPUs {first['isolated']}, {first['seconds']} s per source, "
+    print(f"IPIs on isolated CPUs {first['isolated']}, {first['seconds']} s {window_of(first)}, "
           "CAL+TLB+RES+IWI rows of /proc/interrupts")
     print("cell: IPIs from the load + kept (large-page splits, which must reach every CPU)"
           " / load operations; background (-b) and self IPIs are left out")

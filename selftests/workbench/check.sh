@@ -783,7 +783,7 @@ check_kunit_kselftest()
 		"word_fault >/tmp/word_fault.tap;" \
 		"PIN_TORTURE_SECONDS=${PIN_TORTURE_SECONDS:-60} pin >/tmp/pin.tap;" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -M 0 $INTERFERENCE_JSON" \
-		"fair_guard -c 3 >/tmp/fair_guard.tap; fair_guard -c 3 -z >/tmp/fair_guard_z.tap;" \
+		"fair_guard >/tmp/fair_guard.tap; fair_guard -z >/tmp/fair_guard_z.tap;" \
 		"interference -X $CHECK_MIXED_SECONDS -s 2 $BENCH_FLAGS -M 0 >/tmp/mixed.tap;" \
 		"$ORACLE_JOB" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap;" \
