@@ -75,14 +75,17 @@ variant_info()
 # by qemu-run.sh (the run fails) and check.sh (a test per boot).
 SPLAT_RE='Kernel panic|Oops|BUG:|WARNING:|kernel BUG|general protection fault|detected stalls|rcu_.*self-detected|rcu: INFO|INFO: task .* blocked|hung_task|soft lockup|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|UBSAN:|Call Trace:'
 
-# A guest job prints a JSON result between these lines on its log.
 # The interference runs' options: ordinary (SCHED_OTHER) spinners, as a
 # user's task; the large-page-split flush, which must reach every CPU,
 # counted apart (-k); and the interruptions that cpu-flags.rst
 # ("Interference, measured") explains left out of -M (-E): that flush's
-# call, clock-event re-arms that ran no timer, machine-check bank polls.
+# call, clock-event re-arms that ran no timer, machine-check bank polls,
+# and irq_work self-IPIs, which only follow another interruption there.
 INTERFERENCE_FLAGS="-k cpa_split_flush_tlb_all"
-INTERFERENCE_FLAGS="$INTERFERENCE_FLAGS -E csd:cpa_split_flush_tlb_all,hrtimer:none,timer:mce_timer_fn"
+INTERFERENCE_FLAGS="$INTERFERENCE_FLAGS -E csd:cpa_split_flush_tlb_all,hrtimer:none"
+INTERFERENCE_FLAGS="$INTERFERENCE_FLAGS,timer:mce_timer_fn,vector:irq_work"
+
+# A guest job prints a JSON result between these lines on its log.
 JSON_BEGIN=WORKBENCH-JSON-BEGIN
 JSON_END=WORKBENCH-JSON-END
 # extract_json JOBLOG: that JSON, on stdout; fails if there is none.
