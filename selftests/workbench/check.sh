@@ -413,6 +413,7 @@ check_nocpuflags_identical()
 	fi
 }
 
+PERCPU_FALSE_POSITIVE='warning: incorrect type in initializer (different address spaces)'
 check_sparse()
 {
 	local files st f o out base new
@@ -431,6 +432,14 @@ check_sparse()
 		fi
 		base=
 		[ "$st" = M ] && base=$(sparse_warnings "$BASE_TREE" "$B/obj/baseline" "$o" || true)
+		# Debian 12's sparse misreads 6.12's per-CPU accessors on some
+		# variables (kernel/context_tracking.c: every access to
+		# context_tracking, 12 in the base file): in a file whose base
+		# already shows that false positive, more of it is not new.
+		if grep -qxF "$PERCPU_FALSE_POSITIVE" <<<"$base"; then
+			out=$(grep -vxF "$PERCPU_FALSE_POSITIVE" <<<"$out" || true)
+			base=$(grep -vxF "$PERCPU_FALSE_POSITIVE" <<<"$base" || true)
+		fi
 		new=$(LC_ALL=C comm -23 <(echo "$out") <(echo "$base") | grep . || true)
 		if [ -n "$new" ]; then
 			result "not ok" "build: $f: new sparse/objtool/compiler warnings"
@@ -499,7 +508,9 @@ COCCI=scripts/coccinelle/api/cpu_flags_ipi_callers.cocci
 # The deferral-off controls: the sources whose IPIs deferral, skips and
 # pins take away, each of which must then reach the isolated CPUs.
 DEFER_OFF_SOURCES="-S kprobe,perf,vmalloc,module,trace-pid,trace-filter"
+DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES,stat-refresh,slab-shrink,memfd-secret,ftrace-ops"
 DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES -n kprobe=1,perf=1,vmalloc=1,module=1,trace-pid=1,trace-filter=1"
+DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES,stat-refresh=1,slab-shrink=1,memfd-secret=1,ftrace-ops=1"
 INTERFERENCE_JSON="-j /tmp/interference.json; echo $JSON_BEGIN; cat /tmp/interference.json; echo $JSON_END;"
 show_table()
 {
@@ -646,7 +657,7 @@ sleep 3
 echo 2000000 >$PIN_MAX_US
 echo 'start 3' >$CF/pin_test
 for i in \$(seq $MCE_TRIES); do
-	(echo 'pin 300000' >$CF/pin_test) & p=\$!
+	(echo 'pin 300000 balanced' >$CF/pin_test) & p=\$!
 	sleep 0.02; echo "MCE-NOW \$i"
 	wait \$p
 	d=\$(sed -n 's/.*entries_during=\([0-9]*\).*/\1/p' $CF/pin_test)
@@ -656,6 +667,7 @@ for i in \$(seq $MCE_TRIES); do
 done
 echo stop >$CF/pin_test; kill \$spin
 echo "MCE-COUNT: \$(grep '^ *MCE:' /proc/interrupts)"
+echo "MCE-EXITS: \$(grep exits_pinned $CF/entry_test)"
 EOF
 }
 
@@ -681,9 +693,15 @@ mce_boot()
 		--timeout "${BOOT_TIMEOUT:-600}" --job "$LOGS/$1.job.sh" 2>"$LOGS/$1.verdict" || rc=$?
 }
 
+# exits_pinned NAME: how many exits into USER found PIN held (entry_test).
+exits_pinned()
+{
+	tr -d '\r' <"$LOGS/$1.job.log" | sed -n 's/^MCE-EXITS: .*exits_pinned \([0-9]*\).*/\1/p' | tail -1
+}
+
 check_mce_pin()
 {
-	local name=check-mce-pin hit rc
+	local name=check-mce-pin hit rc ex
 	mce_boot $name
 	hit=$(grep -a -c 'MCE-PIN .* entries_during=[1-9]' "$LOGS/$name.job.log" || true)
 	if [ $rc -eq 0 ] && [ "$hit" -gt 0 ]; then
@@ -691,6 +709,27 @@ check_mce_pin()
 	else
 		result "not ok" "machine check on a pinned CPU and its pinner" \
 			"qemu-run rc $rc, pins the #MC entered: $hit: see $LOGS/$name.job.log, $LOGS/$name.verdict"
+	fi
+	# Only the handler runs beside the pinner: the #MC's exit waits for
+	# the release, so no exit into USER finds PIN held.
+	ex=$(exits_pinned $name)
+	if [ "$hit" -gt 0 ] && [ "$ex" = 0 ]; then
+		result ok "machine check: the pinned CPU's exit waited for the release (exits_pinned 0)"
+	else
+		result "not ok" "machine check: the pinned CPU's exit waits for the release" \
+			"exits_pinned '${ex:-}' after $hit pins the #MC entered: see $LOGS/$name.job.log"
+	fi
+	# Its control: with the wait left out, the #MC's exit (task work,
+	# interrupts) runs while the CPU is still pinned, and is counted.
+	name=check-mce-tail-control
+	mce_boot $name "mce_tail 1"
+	hit=$(grep -a -c 'MCE-PIN .* entries_during=[1-9]' "$LOGS/$name.job.log" || true)
+	ex=$(exits_pinned $name)
+	if [ "$hit" -gt 0 ] && [ "${ex:-0}" -gt 0 ]; then
+		result ok "machine check control: with mce_tail 1 the #MC's exit runs while pinned (exits_pinned $ex)"
+	else
+		result "not ok" "machine check control: mce_tail 1 must let the exit run while pinned" \
+			"exits_pinned '${ex:-}' after $hit pins the #MC entered, qemu-run rc $rc: see $LOGS/$name.job.log"
 	fi
 
 	# The control: with the bug put back the rendezvous times out.
