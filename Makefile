@@ -22,13 +22,13 @@ ISOLATED ?= 2-3
 ISOL_ARGS = nohz_full=$(ISOLATED) isolcpus=nohz,domain,managed_irq,$(ISOLATED) rcu_nocbs=$(ISOLATED) tsc=reliable
 # Seconds each interference source runs, in the main job and in make check.
 BENCH_SECONDS ?= 20
-CHECK_BENCH_SECONDS ?= 8
+CHECK_BENCH_SECONDS ?= 5
 # Seconds of the window where every source runs at once (0: none in the
 # main job).
 BENCH_MIXED_SECONDS ?= 600
-CHECK_MIXED_SECONDS ?= 20
+CHECK_MIXED_SECONDS ?= 10
 # Seconds of the pin torture in make check (kselftest pin, pti=off boot).
-PIN_TORTURE_SECONDS ?= 60
+PIN_TORTURE_SECONDS ?= 30
 
 export BASE_VERSION BASE_DEB_VERSION BASE_TARBALL BASE_SHA256
 export TOP B WB JOBS CPUS ISOLATED ISOL_ARGS BENCH_SECONDS CHECK_BENCH_SECONDS PIN_TORTURE_SECONDS
@@ -37,7 +37,7 @@ export BENCH_MIXED_SECONDS CHECK_MIXED_SECONDS
 SH := bash
 
 .PHONY: help print-isol deps tree kernel kernel-debug baseline-kernel kernels guest \
-	bench entry-cost sender-bench bisect-check ipi-callers check lint export series clean distclean
+	bench entry-cost sender-bench bisect-check ipi-callers check torture-long lint export series clean distclean
 
 help:
 	@echo 'make bench            build stock and patched kernels, boot each with isolated'
@@ -49,6 +49,8 @@ help:
 	@echo '                      on_each_cpu_cond_mask at 4/16/64 vCPUs, stock and cpu_flags'
 	@echo 'make ipi-callers      Coccinelle report of every IPI caller and its class, to'
 	@echo '                      coccinelle/ipi-callers.txt and .csv'
+	@echo 'make torture-long     the cpu_flags torture to 10^6 deferrals and 10^5 pins'
+	@echo '                      (TORTURE_LONG_SECONDS, default 300, at least)'
 	@echo 'make check-<part>     one part: build, bisect, workbench, kunit, kselftest, oracle-control,'
 	@echo '                      mce, x86, smp16, rcutorture, torture, entry-cost, bad-input, bench;'
 	@echo '                      and bochs (the PCID path under Bochs, not part of make check)'
@@ -104,6 +106,13 @@ bisect-check: tree
 # The Coccinelle report of IPI callers, into the checked-in table.
 ipi-callers: kernel-debug
 	@$(SH) $(WB)/ipi-callers.sh
+
+# The cpu_flags torture at the counts of a long run (make check's are 10x
+# smaller): TORTURE_LONG_SECONDS at least, until 10^6 deferrals and 10^5 pins.
+TORTURE_LONG_SECONDS ?= 300
+torture-long: deps
+	@CPU_FLAGS_TORTURE_SECONDS=$(TORTURE_LONG_SECONDS) TORTURE_MAX_SECONDS=$$(( $(TORTURE_LONG_SECONDS) + 600 )) \
+		TORTURE_MIN_DEFERRALS=1000000 TORTURE_MIN_PINS=100000 $(SH) $(WB)/check.sh torture
 
 check: deps
 	@$(SH) $(WB)/check.sh all

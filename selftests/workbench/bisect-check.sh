@@ -14,7 +14,10 @@
 #                          with CONFIG_CPU_FLAGS=n and on arm64; make check
 #
 # Environment: BISECT_RANGE (default base..prepared), BISECT_ONLY (check only
-# the first N commits of the range).  The arm64 checks need
+# the first N commits of the range), BISECT_ARM64 (fast form: "each" commit
+# that touches generic code, the default, or "last": once, at the range's
+# last commit, every generic file the range touches; make check's choice,
+# which halves the generic chain).  The arm64 checks need
 # Debian's gcc-aarch64-linux-gnu (make deps installs it).
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -124,6 +127,22 @@ touched_objects()
 	done | sort -u | tr '\n' ' '
 }
 
+# The arm64 objects of every C file the range touches and that its last
+# commit (checked out in $wt) still has, and the header's users.
+range_generic_objects()
+{
+	local c o
+	{
+		echo $HEADER_USERS
+		for c in $commits; do
+			touches_generic "$c" || continue
+			for o in $(touched_objects "$c" arm64); do
+				[ -e "$wt/${o%.o}.c" ] && echo "$o"
+			done
+		done
+	} | tr ' ' '\n' | grep . | sort -u | tr '\n' ' '
+}
+
 touches_generic()
 {
 	git -C "$wt" diff-tree --no-commit-id --name-only -r "$1" |
@@ -150,8 +169,13 @@ fast_chain()
 			elif touches_generic "$c"; then
 				x86_build nocpuflags "$c" "compiles with CONFIG_CPU_FLAGS=n: $s" \
 					"$HEADER_USERS $(touched_objects "$c" nocpuflags)" || true
-				arm64_build "$c" "arm64 compiles the generic files: $s" \
-					"$HEADER_USERS $(touched_objects "$c" arm64)" || true
+				[ "$arm64" = last ] ||
+					arm64_build "$c" "arm64 compiles the generic files: $s" \
+						"$HEADER_USERS $(touched_objects "$c" arm64)" || true
+			fi
+			if [ "$which" = generic ] && [ "$arm64" = last ] && [ "$c" = "$last" ]; then
+				arm64_build "$c" "arm64 compiles every generic file of the range, at its last commit: $s" \
+					"$(range_generic_objects)" || true
 			fi
 		} >"$logs/results/$i.$which"
 	done
@@ -160,6 +184,9 @@ fast_chain()
 echo "TAP version 13"
 commits=$(tgit rev-list --reverse "$range" | head -n "${BISECT_ONLY:-100000}")
 [ -n "$commits" ] || die "no commits in $range: run 'make tree'"
+last=${commits##*[[:space:]]}
+arm64=${BISECT_ARM64:-each}
+case "$arm64" in each|last) ;; *) die "BISECT_ARM64=$arm64: each or last" ;; esac
 if [ "$mode" = fast ]; then
 	rm -rf "$logs/results"
 	mkdir -p "$logs/results"
@@ -168,14 +195,21 @@ if [ "$mode" = fast ]; then
 	(wt=$B/linux-bisect-generic; checkout "${commits%%[[:space:]]*}")
 	# The generic chain builds in directories of its own (another source
 	# path: sharing them with full mode's would rebuild them each switch).
-	(wt=$B/linux-bisect-generic obj=$B/obj/bisect-generic fast_chain generic) &
-	gen=$!
-	# A patched chain that dies does not leave the generic one building.
-	trap 'kill $gen 2>/dev/null || true' EXIT
+	# BISECT_SERIAL=1: one chain after the other (make check runs this
+	# beside a guest on the other core, one compile at a time).
 	pstatus=0 gstatus=0
-	(fast_chain patched) || pstatus=$?
-	wait $gen || gstatus=$?
-	trap - EXIT
+	if [ "${BISECT_SERIAL:-0}" = 1 ]; then
+		(wt=$B/linux-bisect-generic obj=$B/obj/bisect-generic fast_chain generic) || gstatus=$?
+		(fast_chain patched) || pstatus=$?
+	else
+		(wt=$B/linux-bisect-generic obj=$B/obj/bisect-generic fast_chain generic) &
+		gen=$!
+		# A patched chain that dies does not leave the generic one building.
+		trap 'kill $gen 2>/dev/null || true' EXIT
+		(fast_chain patched) || pstatus=$?
+		wait $gen || gstatus=$?
+		trap - EXIT
+	fi
 	n=0 failed=0
 	[ $pstatus -eq 0 ] || result "not ok" "the patched compiles stopped (exit $pstatus)" "see $logs"
 	[ $gstatus -eq 0 ] || result "not ok" "the CONFIG_CPU_FLAGS=n and arm64 compiles stopped (exit $gstatus)" "see $logs"

@@ -16,6 +16,8 @@ import sys
 RESULT = re.compile(r"^(\s*)(ok|not ok)\s+(\d+)\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(.*))?$")
 PLAN = re.compile(r"^(\s*)1\.\.(\d+)")
 STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+DIAG = re.compile(r"^\s*#\s?(.*)$")
+DIAG_LINES = 12
 
 
 def leaves(lines):
@@ -23,8 +25,13 @@ def leaves(lines):
     last_indent = None
     child_failed = {}
     plan, seen = None, 0
+    diag = []
     for raw in lines:
         line = STAMP.sub("", raw.rstrip("\n"))
+        d = DIAG.match(line)
+        if d and not RESULT.match(line):
+            diag = (diag + [d.group(1)])[-DIAG_LINES:]
+            continue
         m = PLAN.match(line)
         if m and not m.group(1) and plan is None:
             plan = int(m.group(2))
@@ -52,6 +59,9 @@ def leaves(lines):
             out.append(("skip", name))
         else:
             out.append((verdict, name))
+            if verdict == "not ok":
+                out.extend(("diag", t) for t in diag)
+        diag = []
         if verdict == "not ok" and not skip:
             for d in range(depth + 1):
                 child_failed[d] = True
