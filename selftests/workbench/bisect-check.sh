@@ -199,14 +199,19 @@ if [ "$mode" = fast ]; then
 	# beside a guest on the other core, one compile at a time).
 	pstatus=0 gstatus=0
 	if [ "${BISECT_SERIAL:-0}" = 1 ]; then
-		(wt=$B/linux-bisect-generic obj=$B/obj/bisect-generic fast_chain generic) || gstatus=$?
-		(fast_chain patched) || pstatus=$?
+		# (Each in the background and waited for, so that errexit holds
+		# inside it, as in the parallel form.)
+		(wt=$B/linux-bisect-generic obj=$B/obj/bisect-generic fast_chain generic) &
+		wait $! || gstatus=$?
+		(fast_chain patched) &
+		wait $! || pstatus=$?
 	else
 		(wt=$B/linux-bisect-generic obj=$B/obj/bisect-generic fast_chain generic) &
 		gen=$!
 		# A patched chain that dies does not leave the generic one building.
 		trap 'kill $gen 2>/dev/null || true' EXIT
-		(fast_chain patched) || pstatus=$?
+		(fast_chain patched) &
+		wait $! || pstatus=$?
 		wait $gen || gstatus=$?
 		trap - EXIT
 	fi

@@ -9,7 +9,8 @@
 #              missing package, hanging guest), lint, export round trip
 #   build      the debug kernel builds; sparse/objtool clean on our files;
 #              CONFIG_CPU_FLAGS=n is stock on the entry path
-#   bisect     every commit of the series compiles (bisect-check.sh fast)
+#   bisect     every commit of the series compiles (bisect-check.sh fast),
+#              then the check's negative control
 #   kunit      KUnit suites at boot of the debug kernel (KTAP)
 #   kselftest  our kselftests in the debug kernel with isolated CPUs (TAP):
 #              zero IPIs from the load with deferral on, PTI on and off,
@@ -22,7 +23,8 @@
 #              with cpu_flags.defer=0
 #   rcutorture rcutorture scenarios: two on the debug kernel, with and
 #              without nohz_full, and CPUFLAGS01 from the tree on the rcu
-#              variant (RCUTORTURE_SECONDS each, default 60)
+#              variant (RCUTORTURE_SECONDS each, default 60; CPUFLAGS01
+#              only in this part alone or with CHECK_RCU_KERNEL=1)
 #   torture    the cpu_flags torture module with user tasks entering the
 #              kernel on the nohz_full CPUs and CPU hotplug; its control
 #   entry-cost getpid round trips in instructions (-icount), stock against
@@ -117,7 +119,7 @@ boot()
 
 check_workbench()
 {
-	local scratch=$B/check-scratch
+	local scratch=$B/check-scratch p
 	ensure_built debug
 	rm -rf "$scratch"
 	mkdir -p "$scratch"
@@ -180,7 +182,6 @@ check_workbench()
 		result "not ok" "workbench: the refused export wrote nothing" "$f was overwritten"
 
 	check_lint_control
-	check_bisect_control
 
 	# The round trip regenerates the repo's own files byte for byte.
 	"$WB/prepare-tree.sh" >/dev/null 2>&1 || true
@@ -471,7 +472,7 @@ check_bisect()
 {
 	local line bg=
 	# Started by bg_start (make check), or run here (make check-bisect).
-	if [ -e "$BG/bisect.pending" ]; then
+	if [ -n "$BG_PID" ] && [ -e "$BG/bisect.pending" ]; then
 		bg_wait bisect || true
 		if [ -e "$BG/bisect.rc" ]; then bg=1; fi
 	fi
@@ -485,6 +486,8 @@ check_bisect()
 	done <"$LOGS/check-bisect.tap"
 	grep -q '^ok ' "$LOGS/check-bisect.tap" ||
 		result "not ok" "bisect: no result" "see $LOGS/check-bisect.tap"
+	# After the check itself: both use the same worktrees and directories.
+	check_bisect_control
 }
 
 # nth_tap N LOG: the Nth TAP stream of a log that holds several.
@@ -815,10 +818,11 @@ check_bochs()
 # jobs on the other core build the kernels that only later parts boot and
 # compile every commit (bisect).  ensure_built and check_bisect wait for
 # their item and name its log when it failed.
-BG=$LOGS/background
+BG=$LOGS/background BG_PID=
 bg_start()
 {
 	local v
+	bg_stop
 	rm -rf "$BG"
 	mkdir -p "$BG"
 	for v in "$@"; do
@@ -828,6 +832,9 @@ bg_start()
 		fi
 		: >"$BG/$v.pending"
 	done
+	# A process group of its own (set -m), so that bg_stop stops the
+	# compilers too when make check ends early.
+	set -m
 	(
 		for v in "$@"; do
 			[ -e "$BG/$v.pending" ] || continue
@@ -838,21 +845,33 @@ bg_start()
 			else
 				nice -n 19 env JOBS=1 "$WB/build-kernel.sh" "$v" >"$BG/$v.out" 2>&1 || rc=$?
 			fi
-			echo $rc >"$BG/$v.rc"
+			echo $rc >"$BG/$v.rc.tmp" && mv "$BG/$v.rc.tmp" "$BG/$v.rc"
 		done
 	) </dev/null >/dev/null 2>&1 &
-	echo $! >"$BG/pid"
+	BG_PID=$!
+	set +m
+	trap bg_stop EXIT
 	echo "# in the background (nice 19, one compile job): $* ($BG)"
 }
 
-# bg_wait ITEM: wait for a background item; fails if it failed.  An item
-# whose job is gone (an interrupted make check) is no longer pending.
+bg_stop()
+{
+	[ -z "$BG_PID" ] || kill -- -"$BG_PID" 2>/dev/null || true
+	BG_PID=
+}
+
+# bg_wait ITEM: wait for an item that bg_start began in this run; fails if
+# it failed.  One whose job is gone without a result is no longer pending.
 bg_wait()
 {
 	local t0=$SECONDS
-	[ -e "$BG/$1.pending" ] || return 0
+	[ -n "$BG_PID" ] && [ -e "$BG/$1.pending" ] || return 0
 	until [ -e "$BG/$1.rc" ]; do
-		kill -0 "$(cat "$BG/pid" 2>/dev/null)" 2>/dev/null || { rm -f "$BG/$1.pending"; return 0; }
+		if ! kill -0 "$BG_PID" 2>/dev/null; then
+			[ -e "$BG/$1.rc" ] && break
+			rm -f "$BG/$1.pending"
+			return 0
+		fi
 		sleep 5
 	done
 	[ $((SECONDS - t0)) -lt 10 ] || echo "# waited $((SECONDS - t0)) s for the background $1" >&2
@@ -878,7 +897,7 @@ check_kunit_kselftest()
 		"$ENTRY_NMI_JOB" \
 		"cat /sys/kernel/debug/cpu_flags/stats; defer_exec >/tmp/defer_exec.tap;" \
 		"word_fault >/tmp/word_fault.tap;" \
-		"PIN_TORTURE_SECONDS=${PIN_TORTURE_SECONDS:-60} pin >/tmp/pin.tap;" \
+		"PIN_TORTURE_SECONDS=${PIN_TORTURE_SECONDS:-30} pin >/tmp/pin.tap;" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -M 0 $INTERFERENCE_JSON" \
 		"fair_guard >/tmp/fair_guard.tap; fair_guard -z >/tmp/fair_guard_z.tap;" \
 		"interference -X $CHECK_MIXED_SECONDS -s 2 $BENCH_FLAGS -M 0 >/tmp/mixed.tap;" \
@@ -1367,11 +1386,11 @@ all)
 	# after them build beside them; then the compiles of every commit,
 	# which want both cores.  Each part's time, so that a slow CI run
 	# says where it went.
-	for p in build background workbench kunit_kselftest bad_input x86_selftests many_cpus \
+	for step in build background workbench kunit_kselftest bad_input x86_selftests many_cpus \
 		cpu_flags_torture rcutorture bench_control entry_cost bisect; do
 		t0=$SECONDS
-		if [ $p = background ]; then bg_start $CHECK_BACKGROUND; else "check_$p"; fi
-		echo "# part $p: $((SECONDS - t0)) s (total $SECONDS s)"
+		if [ $step = background ]; then bg_start $CHECK_BACKGROUND; else "check_$step"; fi
+		echo "# part $step: $((SECONDS - t0)) s (total $SECONDS s)"
 	done
 	;;
 workbench) check_workbench ;;
