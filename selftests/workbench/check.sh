@@ -850,7 +850,12 @@ bg_start()
 	) </dev/null >/dev/null 2>&1 &
 	BG_PID=$!
 	set +m
+	# Also when make check is interrupted or killed (an exit from a signal
+	# trap runs the EXIT trap; an untrapped signal would not).
 	trap bg_stop EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	echo "# in the background (nice 19, one compile job): $* ($BG)"
 }
 
