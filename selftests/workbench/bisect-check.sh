@@ -195,26 +195,23 @@ if [ "$mode" = fast ]; then
 	(wt=$B/linux-bisect-generic; checkout "${commits%%[[:space:]]*}")
 	# The generic chain builds in directories of its own (another source
 	# path: sharing them with full mode's would rebuild them each switch).
-	# BISECT_SERIAL=1: one chain after the other (make check runs this
-	# beside a guest on the other core, one compile at a time).
-	pstatus=0 gstatus=0
+	pstatus=0 gstatus=0 gen_done=
+	(wt=$B/linux-bisect-generic obj=$B/obj/bisect-generic fast_chain generic) &
+	gen=$!
+	# A patched chain that dies does not leave the generic one building.
+	trap 'kill $gen 2>/dev/null || true' EXIT
+	# BISECT_SERIAL=1: the generic chain first, then the patched one (make
+	# check runs this beside a guest on the other core, one compile at a
+	# time).  Each chain runs in the background and is waited for, so that
+	# errexit holds inside it.
 	if [ "${BISECT_SERIAL:-0}" = 1 ]; then
-		# (Each in the background and waited for, so that errexit holds
-		# inside it, as in the parallel form.)
-		(wt=$B/linux-bisect-generic obj=$B/obj/bisect-generic fast_chain generic) &
-		wait $! || gstatus=$?
-		(fast_chain patched) &
-		wait $! || pstatus=$?
-	else
-		(wt=$B/linux-bisect-generic obj=$B/obj/bisect-generic fast_chain generic) &
-		gen=$!
-		# A patched chain that dies does not leave the generic one building.
-		trap 'kill $gen 2>/dev/null || true' EXIT
-		(fast_chain patched) &
-		wait $! || pstatus=$?
 		wait $gen || gstatus=$?
-		trap - EXIT
+		gen_done=1
 	fi
+	(fast_chain patched) &
+	wait $! || pstatus=$?
+	[ -n "$gen_done" ] || wait $gen || gstatus=$?
+	trap - EXIT
 	n=0 failed=0
 	[ $pstatus -eq 0 ] || result "not ok" "the patched compiles stopped (exit $pstatus)" "see $logs"
 	[ $gstatus -eq 0 ] || result "not ok" "the CONFIG_CPU_FLAGS=n and arm64 compiles stopped (exit $gstatus)" "see $logs"
