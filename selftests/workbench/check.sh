@@ -786,8 +786,8 @@ check_bochs()
 	BOOT_ALLOW=$BOCHS_ALLOW \
 	boot $name debug "nohz_full=1 isolcpus=nohz,domain,managed_irq,1 rcu_nocbs=1 tsc=reliable pti=on kunit.enable=0" \
 		"grep -qw pcid /proc/cpuinfo && grep -qw invpcid /proc/cpuinfo && echo 'PCID: yes';" \
-		"defer_exec >/tmp/defer_exec.tap; word_fault >/tmp/word_fault.tap;" \
-		"PIN_TORTURE_SECONDS=$BOCHS_PIN_SECONDS pin >/tmp/pin.tap;" \
+		"defer_exec >/tmp/defer_exec.tap 2>&1; word_fault >/tmp/word_fault.tap 2>&1;" \
+		"PIN_TORTURE_SECONDS=$BOCHS_PIN_SECONDS pin >/tmp/pin.tap 2>&1;" \
 		"interference -t 5 -s 5 $BENCH_FLAGS -F -m 0 -S $BOCHS_SOURCES $INTERFERENCE_JSON" \
 		"echo STATS-BEGIN; cat $CF/stats; echo STATS-END;" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
@@ -900,11 +900,11 @@ check_kunit_kselftest()
 	# PTI off: no IPI of the load may reach an isolated CPU.
 	boot $name debug "$ISOL_ARGS cpu_flags.defer=maybe${KUNIT_GLOB:+ kunit.filter_glob=$KUNIT_GLOB}" \
 		"$ENTRY_NMI_JOB" \
-		"cat /sys/kernel/debug/cpu_flags/stats; defer_exec >/tmp/defer_exec.tap;" \
-		"word_fault >/tmp/word_fault.tap;" \
-		"PIN_TORTURE_SECONDS=${PIN_TORTURE_SECONDS:-30} pin >/tmp/pin.tap;" \
+		"cat /sys/kernel/debug/cpu_flags/stats; defer_exec >/tmp/defer_exec.tap 2>&1;" \
+		"word_fault >/tmp/word_fault.tap 2>&1;" \
+		"PIN_TORTURE_SECONDS=${PIN_TORTURE_SECONDS:-30} pin >/tmp/pin.tap 2>&1;" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -M 0 $INTERFERENCE_JSON" \
-		"fair_guard >/tmp/fair_guard.tap; fair_guard -z >/tmp/fair_guard_z.tap;" \
+		"fair_guard >/tmp/fair_guard.tap 2>&1; fair_guard -z >/tmp/fair_guard_z.tap 2>&1;" \
 		"interference -X $CHECK_MIXED_SECONDS -s 2 $BENCH_FLAGS -M 0 >/tmp/mixed.tap;" \
 		"$ORACLE_JOB" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap;" \
@@ -944,8 +944,8 @@ check_kunit_kselftest()
 	boot $name debug "$ISOL_ARGS pti=on" \
 		"$ENTRY_NMI_JOB" \
 		"if grep -qw pcid /proc/cpuinfo; then echo 'PCID: yes'; else echo 'PCID: no'; fi;" \
-		"defer_exec >/tmp/defer_exec.tap; word_fault >/tmp/word_fault.tap;" \
-		"PIN_TORTURE_SECONDS=20 pin >/tmp/pin.tap;" \
+		"defer_exec >/tmp/defer_exec.tap 2>&1; word_fault >/tmp/word_fault.tap 2>&1;" \
+		"PIN_TORTURE_SECONDS=20 pin >/tmp/pin.tap 2>&1;" \
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -M 0 $INTERFERENCE_JSON" \
 		"$ORACLE_JOB echo STATS-BEGIN; cat $CF/stats; echo STATS-END;" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
@@ -986,7 +986,7 @@ check_kunit_kselftest()
 	for pti in off on; do
 		name=check-defer-off-pti-$pti
 		boot $name debug "$ISOL_ARGS cpu_flags.defer=0 pti=$pti" \
-			"defer_exec >/tmp/defer_exec.tap; pin >/tmp/pin.tap;" \
+			"defer_exec >/tmp/defer_exec.tap 2>&1; pin >/tmp/pin.tap 2>&1;" \
 			"interference -X $CHECK_MIXED_SECONDS -s 2 $BENCH_FLAGS -n 1 >/tmp/mixed.tap;" \
 			"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS $DEFER_OFF_SOURCES $INTERFERENCE_JSON" \
 			"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/pin.tap; echo; cat /tmp/mixed.tap"
@@ -1299,7 +1299,7 @@ check_many_cpus()
 	BOOT_OPTS="--cpus $SMP16_CPUS" BOOT_TIMEOUT=1800 boot $name debug \
 		"$(isol_args $iso)${KUNIT_GLOB:+ kunit.filter_glob=$KUNIT_GLOB}" \
 		"echo \"ONLINE: \$(cat /sys/devices/system/cpu/online) NOHZ_FULL: \$(cat /sys/devices/system/cpu/nohz_full)\";" \
-		"PIN_TORTURE_SECONDS=20 pin >/tmp/pin.tap;" \
+		"PIN_TORTURE_SECONDS=20 pin >/tmp/pin.tap 2>&1;" \
 		"interference -t $SMP16_BENCH_SECONDS -s 5 $BENCH_FLAGS -M 0 $INTERFERENCE_JSON" \
 		"echo; cat /tmp/pin.tap"
 	online=$(grep -a '^ONLINE: ' "$LOGS/$name.job.log" | tr -d '\r' | head -1)
