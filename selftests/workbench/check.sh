@@ -327,6 +327,69 @@ check_cocci_report()
 	fi
 }
 
+# The classifier on its fixture (selftests/workbench/cocci/ipi-fixture.c):
+# one call site per rule, each callback reaching its construct through a
+# helper, with the class it must get in a comment.  Prints what differs.
+cocci_fixture_diff()
+{
+	local dir rc=0
+	dir=$(mktemp -d)
+	cp "$WB/cocci/ipi-fixture.c" "$dir/"
+	(cd "$dir" && ulimit -s unlimited && CPU_FLAGS_IPI_INDEX='' spatch --very-quiet \
+		--no-includes --include-headers -D report --cocci-file "$TREE/$COCCI" \
+		ipi-fixture.c) >"$dir/report" 2>&1
+	python3 - "$dir/ipi-fixture.c" "$dir/report" <<'PY' || rc=1
+import re, sys
+want, got = {}, {}
+for n, line in enumerate(open(sys.argv[1]), 1):
+    m = re.search(r"\(.*\);\s*/\* (\S+?)(, converted)? \*/", line)
+    if m:
+        want[n] = (m.group(1), bool(m.group(2)))
+for line in open(sys.argv[2]):
+    m = re.match(r"ipi-fixture\.c:(\d+): \S+ in \S+: (\S+) \(.*?\)( \[converted: .*\])?$",
+                 line.rstrip("\n"))
+    if m:
+        got[int(m.group(1))] = (m.group(2), bool(m.group(3)))
+
+
+def show(c):
+    return "nothing" if c is None else c[0] + (" (converted)" if c[1] else "")
+
+
+bad = [f"line {n}: wants {show(w)}, got {show(got.get(n))}"
+       for n, w in sorted(want.items()) if got.get(n) != w]
+print("; ".join(bad) if bad else f"{len(want)} call sites as expected")
+sys.exit(1 if bad or not want else 0)
+PY
+	rm -rf "$dir"
+	return $rc
+}
+
+check_cocci_fixture()
+{
+	local out
+	if out=$(cocci_fixture_diff); then
+		result ok "build: coccinelle: the fixture's classes, reached through helpers: $out"
+	else
+		result "not ok" "build: coccinelle: the fixture's classes" "$out"
+	fi
+	# The control: a script that follows no call must get some wrong.
+	if out=$(CPU_FLAGS_IPI_DEPTH=0 cocci_fixture_diff); then
+		result "not ok" "build: coccinelle: the fixture's control (following no call) passed" "$out"
+	else
+		result ok "build: coccinelle: the fixture's control, following no call, is caught: ${out:0:120}"
+	fi
+	# The share the script cannot decide stays within 15 % of the sites.
+	out=$(python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+unk = sum(r["class"] == "unknown" for r in rows)
+print("%d of %d (%.1f %%)" % (unk, len(rows), 100.0 * unk / max(len(rows), 1)))
+sys.exit(0 if rows and unk * 100 <= 15 * len(rows) else 1)' "$LOGS/ipi-callers/ipi-callers.csv") &&
+		result ok "build: coccinelle: unknown class $out, at most 15 %" ||
+		result "not ok" "build: coccinelle: unknown class above 15 %" "$out"
+}
+
 # Patch mode, on the base tree: it converts kick_all_cpus_sync() (an empty
 # callback) to the line the series has, and leaves text_poke_sync() (defer
 # class: whether the sync may wait depends on the caller) alone.
@@ -458,6 +521,7 @@ check_build()
 	build_debug || return 0
 	check_danger_zone
 	check_cocci_report
+	check_cocci_fixture
 	check_cocci_patch_mode
 	build_baseline_and_guest
 	check_test_hooks_config
