@@ -74,17 +74,19 @@ def macro_facts(tree, path, line):
     """The facts of a function-like macro defined at @path:@line, read from
     its text: the names it calls, and current."""
     lines = open(os.path.join(tree, path), errors="replace").read().split("\n")
-    calls, cur, n = [], [], line - 1
+    calls, cur, asm, n = [], [], [], line - 1
     while n < len(lines):
         text = lines[n]
         body = text.split(")", 1)[1] if n == line - 1 and ")" in text else text
         calls += [[g, n + 1] for g in re.findall(r"\b([A-Za-z_]\w*)\s*\(", body)]
         if re.search(r"\bcurrent\b", body):
             cur.append(n + 1)
+        if re.search(r"\b(asm|__asm__|alternative\w*)\b", body):
+            asm.append(n + 1)
         if not text.rstrip().endswith("\\"):
             break
         n += 1
-    return {"file": path, "line": line, "calls": calls, "icalls": [], "cur": cur}
+    return {"file": path, "line": line, "calls": calls, "icalls": [], "cur": cur, "asm": asm}
 
 
 DEFS = None
@@ -175,7 +177,7 @@ def main(tree, cocci, report, index, site_files):
                         continue
                     if merged is None:
                         merged = {"file": fa["file"], "line": fa["line"]}
-                    for k in ("calls", "icalls", "cur", "asm", "writes"):
+                    for k in ("calls", "icalls", "cur", "asm", "writes", "locals"):
                         merged.setdefault(k, [])
                         merged[k] += [x for x in fa.get(k, []) if x not in merged[k]]
                 if merged is not None:

@@ -78,6 +78,43 @@ static void helper_task(void)
 	set_tsk_need_resched(current);
 }
 
+/* Effects that no helper names: each must keep the callback out of the
+ * classes that let the target go without it. */
+static void cb_global(void *info)
+{
+	shared = 1;
+}
+
+static void cb_deref(void *info)
+{
+	*(int *)info = 1;
+}
+
+static void cb_write_once(void *info)
+{
+	WRITE_ONCE(shared, 2);
+}
+
+static void cb_atomic(void *info)
+{
+	atomic_inc(info);
+}
+
+static void cb_asm_one_line(void *info) { asm volatile("wbinvd" ::: "memory"); }
+
+static void cb_fnptr(void *info)
+{
+	void (*fp)(void *) = info;
+
+	(*fp)(info);
+}
+
+static void cb_sync_and_percpu(void *info)
+{
+	this_cpu_write(fixture_count, 0);
+	sync_core();
+}
+
 static void fixture_work(struct work_struct *w)
 {
 	helper_percpu();
@@ -88,6 +125,7 @@ static DEFINE_PER_CPU(struct work_struct, fixture_works);
 void fixture_calls(void)
 {
 	smp_cond_func_t cond = NULL;
+	smp_call_func_t fn;
 	int cpu;
 
 	on_each_cpu(cb_msr, NULL, 1);		/* must-IPI */
@@ -99,6 +137,15 @@ void fixture_calls(void)
 	on_each_cpu(cb_write, NULL, 1);		/* unknown */
 	on_each_cpu(cb_current, NULL, 1);	/* must-IPI */
 	on_each_cpu(cb_undefined, NULL, 1);	/* unknown */
+	on_each_cpu(cb_global, NULL, 1);	/* unknown */
+	on_each_cpu(cb_deref, NULL, 1);		/* unknown */
+	on_each_cpu(cb_write_once, NULL, 1);	/* unknown */
+	on_each_cpu(cb_atomic, NULL, 1);	/* unknown */
+	on_each_cpu(cb_asm_one_line, NULL, 1);	/* must-IPI */
+	on_each_cpu(cb_fnptr, NULL, 1);		/* unknown */
+	on_each_cpu(cb_sync_and_percpu, NULL, 1);	/* unknown */
+	fn = shared ? cb_barrier : cb_percpu;
+	on_each_cpu(fn, NULL, 1);		/* unknown */
 	if (shared)
 		cond = cpu_flags_ipi_unless_sync_deferred;
 	on_each_cpu_cond(cond, cb_sync, NULL, 1);	/* defer, converted */
