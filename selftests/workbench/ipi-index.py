@@ -103,6 +103,8 @@ def locate(tree, names):
         r = subprocess.run(["git", "grep", "-n", "-E", rx, "--",
                             *[f"{d}/*.[ch]" for d in SCOPE]],
                            cwd=tree, capture_output=True, text=True)
+        if r.returncode not in (0, 1) or not r.stdout:
+            sys.exit(f"ipi-index: git grep found no definitions in {tree}: {r.stderr[-300:]}")
         for hit in r.stdout.splitlines():
             path, line, text = hit.split(":", 2)
             if path.startswith("include/") and path.endswith(".c"):
