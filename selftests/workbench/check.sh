@@ -335,7 +335,8 @@ cocci_fixture_diff()
 	local dir rc=0
 	dir=$(mktemp -d)
 	cp "$WB/cocci/ipi-fixture.c" "$dir/"
-	(cd "$dir" && ulimit -s unlimited && CPU_FLAGS_IPI_INDEX='' spatch --very-quiet \
+	(cd "$dir" && { ulimit -s unlimited 2>/dev/null || ulimit -s "$(ulimit -Hs)" 2>/dev/null || :; } &&
+		CPU_FLAGS_IPI_INDEX='' spatch --very-quiet \
 		--no-includes --include-headers -D report --cocci-file "$TREE/$COCCI" \
 		ipi-fixture.c) >"$dir/report" 2>&1
 	python3 - "$dir/ipi-fixture.c" "$dir/report" <<'PY' || rc=1

@@ -25,8 +25,9 @@ files=$(cd "$TREE" && {
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# The script's rules nest deeply on long functions: OCaml needs the stack.
-ulimit -s unlimited
+# The script's rules nest deeply on long functions: OCaml needs the stack
+# (as much as the hard limit allows).
+ulimit -s unlimited 2>/dev/null || ulimit -s "$(ulimit -Hs)" 2>/dev/null || true
 
 # run_report OUT: the report over every file, one spatch per file (the
 # script's tables are per process), two at a time; OUT gets the lines in

@@ -125,7 +125,9 @@ def locate(tree, names):
 
 def main(tree, cocci, report, index, site_files):
     site_files = set(site_files)
-    resource.setrlimit(resource.RLIMIT_STACK, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    # spatch nests deeply on long functions: as much stack as allowed.
+    hard = resource.getrlimit(resource.RLIMIT_STACK)[1]
+    resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
     py = cocci_python(cocci)
     vocab, depth_max = py["vocab"], py["MAX_DEPTH"]
 
