@@ -66,7 +66,7 @@ for line in open(raw):
         sys.exit(f"unparsable report line: {line!r}")
     rows.append(m.groups())
 rows.sort(key=lambda r: (r[0], int(r[1])))
-classes = ["defer", "skip-if-USER", "run-under-pin", "must-IPI", "unknown"]
+classes = ["defer", "skip-if-USER", "run-under-pin", "must-IPI", "unknown", "forwards"]
 WORK = ("schedule_on_each_cpu", "schedule_on_each_cpu_needs", "queue_work_on",
         "schedule_work_on", "queue_delayed_work_on", "schedule_delayed_work_on")
 with open(f"{out}/ipi-callers.csv", "w", newline="") as f:

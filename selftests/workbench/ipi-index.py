@@ -90,6 +90,9 @@ def macro_facts(tree, path, line):
 
 
 DEFS = None
+# Files that no x86_64 kernel compiles (the other word size, the boot and
+# real-mode stubs): a definition there is not what the report's code calls.
+NOT_X86_64 = re.compile(r"^arch/x86/(boot|realmode|purgatory|um)/|^arch/x86/.*_32\.c$")
 
 
 def locate(tree, names):
@@ -108,6 +111,8 @@ def locate(tree, names):
         for hit in r.stdout.splitlines():
             path, line, text = hit.split(":", 2)
             if path.startswith("include/") and path.endswith(".c"):
+                continue
+            if NOT_X86_64.search(path):
                 continue
             m = re.match(r"^#\s*define\s+(\w+)\(", text)
             if m:
@@ -163,9 +168,10 @@ def main(tree, cocci, report, index, site_files):
             visited.add((name, file))
             if depth >= depth_max:
                 continue
-            for g, _line in fa["calls"]:
-                if g != name and vocab(g) is None:
-                    nxt.append((g, fa["file"], depth + 1))
+            for one in fa if isinstance(fa, list) else [fa]:
+                for g, _line in one["calls"]:
+                    if g != name and vocab(g) is None:
+                        nxt.append((g, one["file"], depth + 1))
         if unresolved:
             asked |= set(unresolved)
             where = locate(tree, set(unresolved))
@@ -174,18 +180,16 @@ def main(tree, cocci, report, index, site_files):
             for f, facts in got.items():
                 by_file[f] = {n: fa for n, fa in facts}
             for name, hits in where.items():
-                merged = None
+                # Every definition (one per config or architecture, a stub
+                # macro beside the real function): the report takes the
+                # union of their effects, each with its own file.
+                found = []
                 for path, line, mac in hits:
                     fa = macro_facts(tree, path, line) if mac else by_file.get(path, {}).get(name)
-                    if fa is None:
-                        continue
-                    if merged is None:
-                        merged = {"file": fa["file"], "line": fa["line"]}
-                    for k in ("calls", "icalls", "cur", "asm", "writes", "locals"):
-                        merged.setdefault(k, [])
-                        merged[k] += [x for x in fa.get(k, []) if x not in merged[k]]
-                if merged is not None:
-                    idx[name] = merged
+                    if fa is not None and fa not in found:
+                        found.append(fa)
+                if found:
+                    idx[name] = found[0] if len(found) == 1 else found
             nxt += [t for lst in unresolved.values() for t in lst]
         frontier = nxt
     idx["__passes__"] = passes
