@@ -6,6 +6,8 @@
 # the table as text and CSV.
 #
 #   ipi-callers.sh [OUTDIR]     default: coccinelle/ (the checked-in copy)
+#
+# IPI_INDEX_OUT=FILE keeps the index of function facts (for patch mode).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -50,6 +52,8 @@ CPU_FLAGS_IPI_INDEX='' run_report "$tmp/raw0"
 # shellcheck disable=SC2086
 python3 "$WB/ipi-index.py" "$TREE" "$(cd "$TREE" && pwd)/$cocci" "$tmp/raw0" "$tmp/index.json" $files ||
 	die "cannot build the index of function facts"
+# For patch mode, which follows calls through the same index.
+[ -z "${IPI_INDEX_OUT:-}" ] || cp "$tmp/index.json" "$IPI_INDEX_OUT"
 # Second pass: the report, following calls into other files.
 CPU_FLAGS_IPI_INDEX=$tmp/index.json run_report "$tmp/raw"
 raw=$tmp/raw
