@@ -759,7 +759,9 @@ check_oracle_control()
 # task would be kicked into the kernel by 6.12's deadline server several
 # times a second, and wait out the pin there.
 MCE_TRIES=8
-# Holds of 300 ms: above the default bound of a pin, which would lose CPU 3.
+# Holds of 800 ms: above the default bound of a pin, which would lose CPU 3,
+# and long enough for the monitor's #MC to land while the host is busy
+# (with 300 ms, 8 tries missed while another job ran on both host cores).
 PIN_MAX_US=/sys/module/cpu_flags/parameters/pin_max_us
 MCE_QEMU="--cpu max,vendor=GenuineIntel"
 MCE_APPEND="mce=5000000 kunit.enable=0"
@@ -773,7 +775,7 @@ sleep 3
 echo 2000000 >$PIN_MAX_US
 echo 'start 3' >$CF/pin_test
 for i in \$(seq $MCE_TRIES); do
-	(echo 'pin 300000 balanced' >$CF/pin_test) & p=\$!
+	(echo 'pin 800000 balanced' >$CF/pin_test) & p=\$!
 	sleep 0.02; echo "MCE-NOW \$i"
 	wait \$p
 	d=\$(sed -n 's/.*entries_during=\([0-9]*\).*/\1/p' $CF/pin_test)

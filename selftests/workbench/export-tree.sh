@@ -69,7 +69,7 @@ patch_component()
 	mm*) echo mm ;;
 	coccinelle*|scripts/coccinelle*) echo coccinelle ;;
 	Documentation*|docs*) echo Documentation ;;
-	cpu_flags*|context_tracking*|sched*|entry*|smp*|tracing*|workqueue*|kernel*) echo kernel-cpuflags ;;
+	cpu_flags*|context_tracking*|sched*|entry*|smp*|tracing*|workqueue*|kernel*|fork*) echo kernel-cpuflags ;;
 	*) die "cannot tell the component of '$subject': use a known subsystem prefix or add it to patch_component() in ${0#$TOP/}" ;;
 	esac
 }
