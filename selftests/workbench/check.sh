@@ -621,9 +621,9 @@ COCCI=scripts/coccinelle/api/cpu_flags_ipi_callers.cocci
 # The deferral-off controls: the sources whose IPIs deferral, skips and
 # pins take away, each of which must then reach the isolated CPUs.
 DEFER_OFF_SOURCES="-S kprobe,perf,vmalloc,module,trace-pid,trace-filter"
-DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES,stat-refresh,slab-shrink,memfd-secret,ftrace-ops"
+DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES,stat-refresh,slab-shrink,memfd-secret,ftrace-ops,membarrier"
 DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES -n kprobe=1,perf=1,vmalloc=1,module=1,trace-pid=1,trace-filter=1"
-DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES,stat-refresh=1,slab-shrink=1,memfd-secret=1,ftrace-ops=1"
+DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES,stat-refresh=1,slab-shrink=1,memfd-secret=1,ftrace-ops=1,membarrier=1"
 INTERFERENCE_JSON="-j /tmp/interference.json; echo $JSON_BEGIN; cat /tmp/interference.json; echo $JSON_END;"
 show_table()
 {

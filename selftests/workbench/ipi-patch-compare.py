@@ -62,6 +62,9 @@ BY_HAND = {
         "must-IPI, the pinned variant was reviewed by hand",
     ("kernel/workqueue.c", "schedule_on_each_cpu_needs", "func"):
         "the API's own layer",
+    ("kernel/sched/membarrier.c", "sync_runqueues_membarrier_state", "ipi_sync_rq_state"):
+        "the facts say must-IPI (the callback reads current); the pinned "
+        "variant names the pinned CPU's task instead, reviewed by hand",
 }
 
 CALL = re.compile(r"\b(on_each_cpu_needs|on_each_cpu_cond_mask_needs|on_each_cpu_cond_mask|"
