@@ -298,6 +298,23 @@ check_danger_zone()
 	else
 		result "not ok" "build: danger zone control" "the check did not fail: see $LOGS/check-danger-zone-control.out"
 	fi
+	# The doze window of idle CPUs, from cpu_flags_doze_begin() to the end
+	# of the doze; its control walks on past the end and must not pass.
+	# (A kernel with no call of cpu_flags_doze_begin() fails it too.)
+	if python3 "$WB/danger-zone.py" "$vmlinux" --idle >"$LOGS/check-danger-zone-idle.out" 2>&1; then
+		result ok "build: danger zone: the doze window of idle CPUs runs nothing patchable before its work"
+	else
+		result "not ok" "build: danger zone (doze window)" "see $LOGS/check-danger-zone-idle.out"
+	fi
+	sed -n 's/^/#   /p' "$LOGS/check-danger-zone-idle.out" | grep -v '^#   ok' | head -20
+	if ! python3 "$WB/danger-zone.py" "$vmlinux" --idle --without cpu_flags_doze_end \
+		>"$LOGS/check-danger-zone-idle-control.out" 2>&1 &&
+	   grep -q '^not ok.*doze window returns' "$LOGS/check-danger-zone-idle-control.out"; then
+		result ok "build: danger zone control (doze window): a doze that does not end its window is caught"
+	else
+		result "not ok" "build: danger zone control (doze window)" \
+			"the check did not fail: see $LOGS/check-danger-zone-idle-control.out"
+	fi
 }
 
 # The Coccinelle report: every call site found, and the checked-in table is
@@ -861,11 +878,13 @@ check_mce_pin()
 	fi
 }
 
-# taken_pcid NAME CPU: the last column of CPU's stats line (tracked CPUs).
+# taken_pcid NAME CPU: the taken_pcid column of CPU's stats line (tracked
+# CPUs), found by the header's name (columns were added after it).
 taken_pcid()
 {
 	sed -n '/^STATS-BEGIN/,/^STATS-END/p' "$LOGS/$1.job.log" | tr -d '\r' |
-		awk -v cpu="$2" '$1 == cpu && $2 == 1 { print $NF }'
+		awk -v cpu="$2" '$1 == "cpu" { for (i = 1; i <= NF; i++) if ($i == "taken_pcid") col = i }
+			col && $1 == cpu && $2 == 1 { print $col }'
 }
 
 # The PCID entry path, under Bochs: TCG has no PCID, so everywhere else

@@ -23,14 +23,15 @@ none can be pending (see CONSUMERS).  The consuming functions' own bodies
 are walked the same way from their entries.  Reaching a patchable site, a
 call out of entry/noinstr text or an indirect call is a failure.
 
---idle walks the idle window instead: from the return of every call to
-ct_idle_enter() to a consuming call (ct_idle_exit(), or an entry's), with
-the same rules, except that a patchable site inside noinstr text is
+--idle walks the doze window instead: from the return of every call to
+cpu_flags_doze_begin() (an idle CPU about to halt, from which senders may
+leave it work) to a consuming call (cpu_flags_doze_end(), or an entry's),
+with the same rules, except that a patchable site inside noinstr text is
 allowed and listed (text_poke_sync_at() IPIs every CPU for a poke there).
-Deferral to CPUs quiet in IDLE would need this walk clean; it is not
-(cpuidle_enter_state()'s indirect call of the driver, its instrumentable
-tail on the RCU_IDLE branch, the x86_idle trampoline), so senders refuse
-IDLE and make check does not run it.
+A return from the function that made the call is followed into each of
+its callers the walk can see (and is a problem if it has none): without
+cpu_flags_doze_end() the window would go on in them.  Its negative
+control is "--idle --without cpu_flags_doze_end", which must fail.
 
 The walk over-approximates (it assumes every branch can be taken): it may
 fail on code that cannot run in the zone, never pass code that can.
@@ -53,17 +54,18 @@ CONSUMERS = (
     "ct_kernel_enter",              # the transition, unless already watching
     "__ct_user_exit",               # user -> kernel: ct_kernel_enter()
     "ct_nmi_enter",                 # NMI/IRQ from user or idle
+    "ct_irq_enter",                 # ct_nmi_enter() (interrupts from idle)
     "irqentry_enter_from_user_mode",
     "irqentry_enter",               # from user: the above; else kernel mode
     "irqentry_nmi_enter",           # ct_nmi_enter()
     "cpu_flags_nested_entry_work",  # NMI-class entry, RCU watching: does it
 )
 
-# The transition into IDLE: --idle walks the idle window from the return
-# of each call to it, to a call of IDLE_EXIT (idle -> kernel, through
-# ct_kernel_enter()) or another consumer.
-IDLE_ENTER = "ct_idle_enter"
-IDLE_EXIT = "ct_idle_exit"
+# The start of a doze: --idle walks the doze window from the return of
+# each call to it, to a call of IDLE_EXIT (the end of the doze, which does
+# the work left meanwhile) or another consumer.
+IDLE_ENTER = "cpu_flags_doze_begin"
+IDLE_EXIT = "cpu_flags_doze_end"
 
 
 # Keys fixed at boot whose "off" path needs no check: with context
@@ -76,14 +78,17 @@ ON_EDGE_ONLY = {"context_tracking_key"}
 # (function, what it reaches) -> why that cannot run with work pending.
 NOT_IN_ZONE = {
     ("irqentry_enter", "__rcu_irq_enter_check_tick"):
-        "kernel-mode branch (!user_mode(regs)): the CPU was in the kernel, "
-        "where nothing is deferred to it",
+        "kernel-mode branch with RCU watching (not the idle task, not in an "
+        "extended quiescent state): the CPU was in the kernel, where nothing "
+        "is deferred to it; an interrupt from a doze is in the idle task and "
+        "goes through ct_irq_enter() first",
     ("ct_nmi_enter", "__rcu_irq_enter_check_tick"):
         "only when RCU already watches the CPU: it was in the kernel",
     ("handle_bug", "report_bug"):
         "exc_invalid_op() calls handle_bug() for kernel-mode #UD only",
     ("irqentry_enter", "trace_hardirqs_off_finish"):
-        "kernel-mode branch, as above (debug kernels: TRACE_IRQFLAGS)",
+        "kernel-mode branch with RCU watching, as above (debug kernels: "
+        "TRACE_IRQFLAGS); on the idle branch it comes after ct_irq_enter()",
     ("lockdep_hardirqs_off", "debug_locks_off"):
         "lockdep's report of a broken irq-state invariant (debug kernels)",
     ("lockdep_hardirqs_off", "__warn_printk"):
@@ -239,16 +244,18 @@ def main(argv):
         return f"{n}+{o:#x}"
 
     def walk(work, idle):
-        """Walk from each (address, root name) of work; idle: the window
-        between the transitions into and out of IDLE, where a patchable
-        site inside entry/noinstr text is allowed (its pokes are IPIs to
-        every CPU, never deferred)."""
+        """Walk from each (address, root name[, frame]) of work; idle: the
+        doze window, where a patchable site inside entry/noinstr text is
+        allowed (its pokes are IPIs to every CPU, never deferred), and
+        where a return from the frame (the function the root is in) goes
+        on in that function's callers."""
         nonlocal walked
         seen = set()
+        work = [w if len(w) == 3 else (w[0], w[1], None) for w in work]
         while work:
-            a, root = work.pop()
-            while a not in seen:
-                seen.add(a)
+            a, root, frame = work.pop()
+            while (a, frame) not in seen:
+                seen.add((a, frame))
                 if a not in insn:
                     note(f"control reaches {fname(a)}, outside entry/noinstr text", root)
                     break
@@ -270,10 +277,21 @@ def main(argv):
                             continue
                         # else: enabled is the fall-through, walked below
                     elif target is not None:
-                        work.append((target, root))
+                        work.append((target, root, frame))
                 m = re.search(r"^([0-9a-f]+) <([^>+]+)", ops)
                 tgt = int(m.group(1), 16) if m else None
                 tname = m.group(2).split(".")[0] if m else None
+                # A return with a frame (not in a callee's body: a tail call
+                # keeps the frame) goes back to the frame's callers.
+                if frame is not None and (mn.startswith("ret") or (
+                        mn.startswith("jmp") and "<__x86_return_thunk" in ops)):
+                    back = callers.get(frame, [])
+                    if not back:
+                        note(f"the doze window returns from {frame} into callers "
+                             f"the walk cannot see", root)
+                    for r, fn in back:
+                        work.append((r, root, fn))
+                    break
                 if mn.startswith("ret") or mn.startswith("iret") or mn.startswith("sysret") or \
                    mn in ("ud2", "int3", "sysexit"):
                     break
@@ -290,7 +308,7 @@ def main(argv):
                         else:
                             note(f"call to {tname} (outside entry/noinstr text) at {fname(a)}", root)
                     else:
-                        work.append((tgt, root))
+                        work.append((tgt, root, None))
                 elif mn.startswith("jmp"):
                     if tgt is None:
                         note(f"indirect jump at {fname(a)}", root)
@@ -305,7 +323,7 @@ def main(argv):
                     a = tgt
                     continue
                 elif mn.startswith("j") and tgt is not None:
-                    work.append((tgt, root))
+                    work.append((tgt, root, frame))
                 if a not in nxt:
                     break
                 a = nxt[a]
@@ -319,21 +337,26 @@ def main(argv):
     # call (ct_idle_exit(), or an entry's).  Calls from other text are not
     # seen (it is not disassembled); in this kernel there are none.
     idle_roots = []
+    callers = {}  # function -> [(return address, calling function)]
     for a, (mn, ops) in insn.items():
         m = re.search(r"^([0-9a-f]+) <([^>+]+)", ops)
-        if mn.startswith("call") and m and m.group(2).split(".")[0] == IDLE_ENTER and a in nxt:
-            idle_roots.append((nxt[a], "idle window in " + fname(a).split("+")[0]))
+        if not (mn.startswith("call") and m and a in nxt):
+            continue
+        here = fname(a).split("+")[0]
+        callers.setdefault(m.group(2).split(".")[0], []).append((nxt[a], here))
+        if m.group(2).split(".")[0] == IDLE_ENTER:
+            idle_roots.append((nxt[a], "doze window in " + here, here))
     if idle and not idle_roots:
-        note(f"no call to {IDLE_ENTER} in entry/noinstr text: the idle window was not walked",
+        note(f"no call to {IDLE_ENTER} in entry/noinstr text: the doze window was not walked",
              IDLE_ENTER)
     if idle:
         walk(list(idle_roots), True)
-        roots += [r for _a, r in idle_roots]
+        roots += [r for _a, r, _f in idle_roots]
 
     for fn, what in sorted(allowed):
         print(f"ok - danger zone: {fn} reaches {what}: {NOT_IN_ZONE[(fn, what)]}")
     for what, fn in sorted(in_noinstr):
-        print(f"ok - danger zone: the idle window reaches {what} in {fn}: noinstr text, "
+        print(f"ok - danger zone: the doze window reaches {what} in {fn}: noinstr text, "
               f"whose pokes IPI every CPU (text_poke_sync_at)")
     for what, root in sorted(problems.items()):
         print(f"not ok - danger zone: {what} (reached from {root})")
