@@ -106,7 +106,7 @@ arm64_build()
 unit_of()
 {
 	local d=${1%/*} b=${1##*/} u
-	u=$(grep -l "^#include \"$b\"" "$wt/$d"/*.c 2>/dev/null | head -1)
+	u=$(grep -l -E "^#[[:space:]]*include \"$b\"" "$wt/$d"/*.c 2>/dev/null | head -1)
 	if [ -n "$u" ]; then echo "${u#"$wt/"}"; else echo "$1"; fi
 }
 
