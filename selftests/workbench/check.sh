@@ -154,6 +154,20 @@ check_workbench()
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEPS_EXTRA=cpu-flags-no-such-package \
 		TOP=/nonexistent bash "$d/deps.sh" build
+	# The base is pinned by version: a machine whose linux-source-6.12
+	# is another point release is told to install the pinned one (here
+	# an older version the archive still lists stands in for the pin).
+	other=$(apt-cache madison linux-source-6.12 2>/dev/null |
+		awk -v v="$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null)" '$3 != v { print $3; exit }')
+	if [ -n "$other" ]; then
+		expect "workbench: another base version asks for the pinned one" fail \
+			"apt-get install -y --allow-downgrades linux-source-6.12=$other" -- \
+			setpriv --reuid=65534 --regid=65534 --clear-groups \
+			env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin BASE_DEB_VERSION="$other" \
+			TOP=/nonexistent bash "$d/deps.sh" build
+	else
+		result skip "workbench: another base version asks for the pinned one" "the archive lists one version of linux-source-6.12"
+	fi
 	rm -rf "$d"
 
 	# A guest that never ends: killed at its timeout, reported, exit 3.

@@ -26,25 +26,61 @@ bench) want="$pkgs_build $pkgs_guest $pkgs_bench" ;;
 *) die "deps.sh: unknown set '$1' (build, guest, check, all, bochs, bench)" ;;
 esac
 
+# The base is pinned (BASE_DEB_VERSION, from the Makefile): Debian's
+# security archive moves linux-source-6.12 on, and a newer point release
+# shifts the line numbers the Coccinelle report records and the stock
+# figures we compare against.  Ask for the pinned version by name; if the
+# archive no longer has it, take what it has and let prepare-tree.sh warn.
+base_pkg=linux-source-6.12
+has_base_version()
+{
+	apt-cache madison "$base_pkg" 2>/dev/null |
+		awk -v v="$BASE_DEB_VERSION" '$3 == v { f = 1 } END { exit !f }'
+}
+installed_base=$(dpkg-query -W -f='${Version}' "$base_pkg" 2>/dev/null || true)
+if [ -n "${BASE_DEB_VERSION:-}" ] && [ "$installed_base" != "$BASE_DEB_VERSION" ] &&
+   ! has_base_version && [ "$(id -u)" -eq 0 ]; then
+	# A fresh machine has empty or old package lists.
+	apt-get update -q >/dev/null 2>&1 || true
+fi
+if [ -n "${BASE_DEB_VERSION:-}" ] &&
+   { [ "$installed_base" = "$BASE_DEB_VERSION" ] || has_base_version; }; then
+	base_want="$base_pkg=$BASE_DEB_VERSION"
+else
+	base_want=$base_pkg
+	[ -z "${BASE_DEB_VERSION:-}" ] ||
+		echo "warning: $base_pkg $BASE_DEB_VERSION is not in Debian's archive (apt-get update?): taking its newest" >&2
+fi
+
 # DEPS_EXTRA: more packages (the workbench's own test uses it).
 missing=
 for p in $want ${DEPS_EXTRA:-}; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$s" = installed ] || missing="$missing $p"
+	if [ "$p" = "$base_pkg" ] && [ "$s" = installed ] && [ "$base_want" != "$base_pkg" ]; then
+		[ "$installed_base" = "$BASE_DEB_VERSION" ] || missing="$missing $base_want"
+		continue
+	fi
+	if [ "$s" != installed ]; then
+		[ "$p" = "$base_pkg" ] && p=$base_want
+		missing="$missing $p"
+	fi
 done
 [ -z "$missing" ] && exit 0
+# Going back to the pinned base from a newer one is a downgrade.
+allow=
+case "$missing " in *" $base_pkg="*) allow=" --allow-downgrades" ;; esac
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "error: missing Debian packages:$missing" >&2
-	echo "run:   sudo apt-get install -y$missing" >&2
+	echo "run:   sudo apt-get install -y$allow$missing" >&2
 	exit 1
 fi
 
 echo "Installing from Debian's archive:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # A fresh machine has empty package lists; update once, then install.
-if ! apt-get install -y --no-install-recommends $missing >/dev/null 2>&1; then
+if ! apt-get install -y$allow --no-install-recommends $missing >/dev/null 2>&1; then
 	apt-get update -q >/dev/null || die "apt-get update failed"
-	apt-get install -y -q --no-install-recommends $missing ||
+	apt-get install -y -q$allow --no-install-recommends $missing ||
 		die "apt-get install$missing failed"
 fi
