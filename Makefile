@@ -4,10 +4,10 @@
 # `make help` lists the targets; README.md says what each prints.
 
 # The base: Debian's linux-source-6.12.  One place for these facts.
-BASE_VERSION     := 6.12.117
-BASE_DEB_VERSION := 6.12.117-1~deb12u1
+BASE_VERSION     := 6.12.118
+BASE_DEB_VERSION := 6.12.118-1~deb12u1
 BASE_TARBALL     := /usr/src/linux-source-6.12.tar.xz
-BASE_SHA256      := 585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcceaa3961f
+BASE_SHA256      := c93391b6a4884e6428ffbfbb8ce6340229ad28dc421e9f19bc081740b1ab34b2
 
 TOP  := $(CURDIR)
 B    := $(TOP)/build
