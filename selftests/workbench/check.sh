@@ -652,16 +652,16 @@ COCCI=scripts/coccinelle/api/cpu_flags_ipi_callers.cocci
 # The deferral-off controls: the sources whose IPIs deferral, skips and
 # pins take away, each of which must then reach the isolated CPUs.
 DEFER_OFF_SOURCES="-S kprobe,perf,vmalloc,module,trace-pid,trace-filter"
-DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES,stat-refresh,slab-shrink,memfd-secret,ftrace-ops,membarrier"
+DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES,stat-refresh,slab-shrink,memfd-secret,ftrace-ops,membarrier,idle-periods"
 DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES -n kprobe=1,perf=1,vmalloc=1,module=1,trace-pid=1,trace-filter=1"
-DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES,stat-refresh=1,slab-shrink=1,memfd-secret=1,ftrace-ops=1,membarrier=1"
+DEFER_OFF_SOURCES="$DEFER_OFF_SOURCES,stat-refresh=1,slab-shrink=1,memfd-secret=1,ftrace-ops=1,membarrier=1,idle-periods=1"
 INTERFERENCE_JSON="-j /tmp/interference.json; echo $JSON_BEGIN; cat /tmp/interference.json; echo $JSON_END;"
 show_table()
 {
 	extract_json "$LOGS/$1.job.log" >"$LOGS/$1.json" &&
 		python3 "$WB/bench-table.py" "$1=$LOGS/$1.json" 2>&1 | sed 's/^/# /'
 	# Sources measured again (interference -R): what their first window had.
-	grep -a -B2 'measured again (-R)' "$LOGS/$1.job.log" | grep -a '^# ' |
+	grep -a -B2 ' measured again (-R): the result' "$LOGS/$1.job.log" | grep -a '^# ' |
 		sed 's/^# /# measured again: /' || :
 	return 0
 }

@@ -75,7 +75,7 @@ FUNC = re.compile(r"^(?:[A-Za-z_][\w \*]*[ \*])?([A-Za-z_]\w*)\s*\(")
 def kind_of(text):
     """The kind of a conversion, from the call's arguments or the report's
     "converted" column."""
-    if re.search(r"cpu_flags_call_skip_user|cpu_flags_ipi_unless_user", text):
+    if re.search(r"cpu_flags_call_skip_(user|quiet)|cpu_flags_ipi_unless_(user|quiet)", text):
         return "skip"
     if re.search(r"cpu_flags_ipi_unless_(sync|tlb)_deferred", text):
         return "defer"

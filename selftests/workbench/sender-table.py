@@ -14,7 +14,8 @@ import sys
 
 NAMES = {"baseline": "stock", "patched": "cpu_flags"}
 OPS = {"text": "text_poke_bp batch", "vfree": "vfree purge",
-       "cond": "on_each_cpu_cond_mask"}
+       "cond": "on_each_cpu_cond_mask",
+       "cond_user": "on_each_cpu_cond_mask, user-only skip"}
 
 
 def main():
