@@ -73,17 +73,76 @@ verify_config()
 	[ $bad -eq 0 ] || die "the $variant config lost requested options (above); check their dependencies in Kconfig"
 }
 
-kmake "$scratch" -s tinyconfig >/dev/null
-# (In $scratch: merge_config.sh leaves its temporary files in the current
-# directory when it is interrupted.)
-(cd "$scratch" && "$src/scripts/kconfig/merge_config.sh" -m -O "$scratch" "$scratch/.config" $frags) >/dev/null
-kmake "$scratch" -s olddefconfig
-verify_config "$scratch/.config"
+# Making the config (tinyconfig, merge_config.sh, olddefconfig: about 15 s,
+# most of an incremental build of a few objects) depends only on the
+# fragments, the tree's Kconfig files and the compiler.  A stamp in
+# $scratch names the first and last, and is newer than the Kconfig files
+# it was made from: a checkout that changes one gives it a new mtime.
+stamp=$scratch/.config-stamp
+key=$(
+	echo "$src"
+	$cc --version 2>/dev/null | head -1
+	for f in $frags; do echo "$f"; cat "$f"; done
+)
+key=$(echo "$key" | sha1sum | cut -d' ' -f1)
+if [ -r "$scratch/.config" ] && [ -r "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] &&
+   [ -z "$(find "$src" \( -name 'Kconfig*' -o -path '*/configs/*.config' -o -path '*/scripts/kconfig/*' \) \
+	-newer "$stamp" -print -quit)" ]; then
+	: # the config made last time for these inputs, verified then
+else
+	rm -f "$stamp"
+	kmake "$scratch" -s tinyconfig >/dev/null
+	# (In $scratch: merge_config.sh leaves its temporary files in the
+	# current directory when it is interrupted.)
+	(cd "$scratch" && "$src/scripts/kconfig/merge_config.sh" -m -O "$scratch" "$scratch/.config" $frags) >/dev/null
+	kmake "$scratch" -s olddefconfig
+	verify_config "$scratch/.config"
+	echo "$key" >"$stamp"
+fi
 [ "$mode" = --config-only ] && { echo "  CONFIG  $variant: every requested option is set" >&2; exit 0; }
 cmp -s "$scratch/.config" "$obj/.config" || cp "$scratch/.config" "$obj/.config"
 
+# in_config OBJECT: false if the Makefile of OBJECT's directory builds it
+# only under options that are off in this config (kbuild would still
+# compile a named object, one its config never builds: arch/x86's
+# paravirt.o without CONFIG_PARAVIRT).  Any other mention (obj-y, a
+# composite object's list) counts as built.
+in_config()
+{
+	local d=${1%/*} b=${1##*/} mk lhs opt
+	mk=$src/$d/Makefile
+	[ -r "$mk" ] || mk=$src/$d/Kbuild
+	[ -r "$mk" ] || return 0
+	lhs=$(awk -v o="$b" '
+		{ line = line $0 }
+		/\\$/ { sub(/\\$/, " ", line); next }
+		{ n = split(line, w, /[ \t]+/)
+		  for (i = 1; i <= n; i++) if (w[i] == o) { sub(/[ \t]*[:+]?=.*/, "", line); print line; break }
+		  line = "" }' "$mk")
+	[ -n "$lhs" ] || return 0
+	for opt in $lhs; do
+		case "$opt" in
+		'obj-$(CONFIG_'*')')
+			opt=${opt#'obj-$('}; opt=${opt%')'}
+			grep -qE "^$opt=(y|m)$" "$obj/.config" && return 0 ;;
+		*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
 log=${LOG:-$LOGS/build-$variant.log}
 if [ "$mode" = --objects ]; then
+	kept=
+	for o in $objects; do
+		if in_config "$o"; then
+			kept="$kept $o"
+		else
+			echo "  SKIP    $o: its Makefile builds it only under options this config has off" >&2
+		fi
+	done
+	objects=$kept
+	[ -n "$objects" ] || { : >"$log"; exit 0; }
 	kmake "$obj" -j"${JOBS:-3}" $objects >"$log" 2>&1 || {
 		grep -E 'error|Error' "$log" | head -20 >&2
 		die "building $objects ($variant) failed; full log: $log"

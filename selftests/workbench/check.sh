@@ -143,7 +143,43 @@ check_workbench()
 	printf 'CONFIG_CPU_FLAGS_NO_SUCH_OPTION=y\n' >"$scratch/bad.config"
 	expect "workbench: an unknown config option is named" fail \
 		"CONFIG_CPU_FLAGS_NO_SUCH_OPTION=y.*absent" -- \
-		env EXTRA_FRAGMENTS="$scratch/bad.config" "$WB/build-kernel.sh" baseline --config-only
+		env EXTRA_FRAGMENTS="$scratch/bad.config" OBJ="$scratch/obj-bad" "$WB/build-kernel.sh" baseline --config-only
+
+	# The config is made once per inputs: reused while no fragment and no
+	# Kconfig file changed, made again when one did (here init/Kconfig's
+	# mtime, put back afterwards).
+	local cobj=$scratch/obj-cache stamp kc=$TREE/init/Kconfig kc_mtime s1 s2 s3
+	stamp=$cobj.config/.config-stamp
+	OBJ=$cobj "$WB/build-kernel.sh" patched --config-only >/dev/null 2>&1 || true
+	s1=$(stat -c %y "$stamp" 2>/dev/null || echo none)
+	OBJ=$cobj "$WB/build-kernel.sh" patched --config-only >/dev/null 2>&1 || true
+	s2=$(stat -c %y "$stamp" 2>/dev/null || echo none)
+	kc_mtime=$(stat -c %y "$kc")
+	touch "$kc"
+	OBJ=$cobj "$WB/build-kernel.sh" patched --config-only >/dev/null 2>&1 || true
+	s3=$(stat -c %y "$stamp" 2>/dev/null || echo none)
+	touch -d "$kc_mtime" "$kc"
+	if [ "$s1" != none ] && [ "$s1" = "$s2" ]; then
+		result ok "workbench: the config is reused while its inputs are unchanged"
+	else
+		result "not ok" "workbench: the config is reused while its inputs are unchanged" "stamp $s1, then $s2"
+	fi
+	if [ "$s3" != none ] && [ "$s3" != "$s2" ]; then
+		result ok "workbench: the config is made again after a Kconfig file changed"
+	else
+		result "not ok" "workbench: the config is made again after a Kconfig file changed" "stamp $s2, then $s3"
+	fi
+	# A named object its config never builds is skipped by name (kbuild
+	# would compile it anyway); the same object where the config builds
+	# it is compiled (the debug config has CONFIG_PARAVIRT).
+	expect "workbench: an object the config does not build is skipped" 0 \
+		"SKIP +arch/x86/kernel/paravirt.o" -- \
+		env OBJ="$cobj" "$WB/build-kernel.sh" patched --objects arch/x86/kernel/paravirt.o
+	if "$WB/build-kernel.sh" debug --objects arch/x86/kernel/paravirt.o 2>&1 | grep -q SKIP; then
+		result "not ok" "workbench: control: an object the config builds is not skipped" "paravirt.o skipped in the debug config"
+	else
+		result ok "workbench: control: an object the config builds is not skipped"
+	fi
 
 	# A missing package, not root: the apt-get line to run, non-zero.
 	# (A copy in /tmp, so that the clone's own permissions do not matter.)
@@ -236,10 +272,12 @@ control_branch()
 
 # The lint's message check catches a message that describes code of a later
 # patch (the fault of the old import layout): the first commit's message is
-# made to name cpu_flags_pin(), which only the pin patch brings.
+# made to name cpu_flags_pin(), which only the pin patch brings.  The
+# edited commit alone is linted (REPLAY=0): the check is per commit, and
+# linting the other commits again would only repeat the lint above.
 check_lint_control()
 {
-	control_branch lint-control 'msg=$(git log -1 --format=%B); git commit -q --amend -m "$msg
+	REPLAY=0 control_branch lint-control 'msg=$(git log -1 --format=%B); git commit -q --amend -m "$msg
 
 It also adds cpu_flags_pin() for later."' >/dev/null
 	expect "workbench: lint names a message that describes a later patch's code" fail \
