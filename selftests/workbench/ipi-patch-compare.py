@@ -60,6 +60,10 @@ BY_HAND = {
     ("mm/slub.c", "flush_all_cpus_locked", "flush_cpu_slab"):
         "per-CPU work in a loop (cpu_flags_call_avoid_work()); the facts say "
         "must-IPI, the pinned variant was reviewed by hand",
+    ("mm/swap.c", "__lru_add_drain_all", "lru_add_drain_per_cpu"):
+        "per-CPU work in a loop (cpu_flags_call_avoid_work()); the facts say "
+        "must-IPI (local_lock()'s lockdep owner), the pinned variant was "
+        "reviewed by hand",
     ("kernel/workqueue.c", "schedule_on_each_cpu_needs", "func"):
         "the API's own layer",
     ("kernel/sched/membarrier.c", "sync_runqueues_membarrier_state", "ipi_sync_rq_state"):
