@@ -598,14 +598,25 @@ check_sparse()
 	fi
 	# A file we add must be clean; a file we change must not warn more
 	# than the same file in the base (sparse is not clean on all of 6.12).
+	# The base's file is checked beside ours (other tree, other build
+	# directory): each is one single-threaded compile.
+	# (wait for that one job only: the background queues are children too.)
+	local base_out=$B/.sparse-base.out sp
 	while read -r st f; do
 		o=${f%.c}.o
+		: >"$base_out"
+		sp=
+		if [ "$st" = M ]; then
+			sparse_warnings "$BASE_TREE" "$B/obj/baseline" "$o" >"$base_out" &
+			sp=$!
+		fi
 		if ! out=$(sparse_warnings "$TREE" "$B/obj/debug" "$o"); then
+			[ -z "$sp" ] || wait "$sp" || true
 			result skip "build: $f" "not built in this config"
 			continue
 		fi
-		base=
-		[ "$st" = M ] && base=$(sparse_warnings "$BASE_TREE" "$B/obj/baseline" "$o" || true)
+		[ -z "$sp" ] || wait "$sp" || true
+		base=$(cat "$base_out")
 		# Debian 12's sparse misreads 6.12's per-CPU accessors on some
 		# variables (kernel/context_tracking.c: every access to
 		# context_tracking, 12 in the base file): in a file whose base
@@ -644,7 +655,7 @@ check_bisect()
 {
 	local line bg=
 	# Started by bg_start (make check), or run here (make check-bisect).
-	if [ -n "$BG_PID" ] && [ -e "$BG/bisect.pending" ]; then
+	if [ -n "$BG_PIDS" ] && [ -e "$BG/bisect.pending" ]; then
 		bg_wait bisect || true
 		if [ -e "$BG/bisect.rc" ]; then bg=1; fi
 	fi
@@ -997,18 +1008,29 @@ check_bochs()
 # jobs on the other core build the kernels that only later parts boot and
 # compile every commit (bisect).  ensure_built and check_bisect wait for
 # their item and name its log when it failed.
-BG=$LOGS/background BG_PID=
+BG=$LOGS/background BG_PIDS=
+# bg_reset: no queue running, no item pending.
+bg_reset()
+{
+	bg_stop
+	rm -rf "$BG"
+	mkdir -p "$BG"
+}
+
+# bg_start ITEM...: one more queue, its items built one after the other,
+# beside the queues already started (the bisect check's compiles start
+# with the build part: they use worktrees and build directories of their
+# own, and take the idle core in its single-threaded steps).
 bg_start()
 {
 	local v
-	bg_stop
-	rm -rf "$BG"
 	mkdir -p "$BG"
 	for v in "$@"; do
 		if [ "$v" != bisect ]; then
 			variant_info "$v"
 			[ ! -r "$v_image" ] || continue
 		fi
+		rm -f "$BG/$v.rc"
 		: >"$BG/$v.pending"
 	done
 	# A process group of its own (set -m), so that bg_stop stops the
@@ -1027,7 +1049,7 @@ bg_start()
 			echo $rc >"$BG/$v.rc.tmp" && mv "$BG/$v.rc.tmp" "$BG/$v.rc"
 		done
 	) </dev/null >/dev/null 2>&1 &
-	BG_PID=$!
+	BG_PIDS="$BG_PIDS $!"
 	set +m
 	# Also when make check is interrupted or killed (an exit from a signal
 	# trap runs the EXIT trap; an untrapped signal would not).
@@ -1040,18 +1062,26 @@ bg_start()
 
 bg_stop()
 {
-	[ -z "$BG_PID" ] || kill -- -"$BG_PID" 2>/dev/null || true
-	BG_PID=
+	local p
+	for p in $BG_PIDS; do kill -- -"$p" 2>/dev/null || true; done
+	BG_PIDS=
+}
+
+bg_alive()
+{
+	local p
+	for p in $BG_PIDS; do kill -0 "$p" 2>/dev/null && return 0; done
+	return 1
 }
 
 # bg_wait ITEM: wait for an item that bg_start began in this run; fails if
-# it failed.  One whose job is gone without a result is no longer pending.
+# it failed.  One whose queue is gone without a result is no longer pending.
 bg_wait()
 {
 	local t0=$SECONDS
-	[ -n "$BG_PID" ] && [ -e "$BG/$1.pending" ] || return 0
+	[ -n "$BG_PIDS" ] && [ -e "$BG/$1.pending" ] || return 0
 	until [ -e "$BG/$1.rc" ]; do
-		if ! kill -0 "$BG_PID" 2>/dev/null; then
+		if ! bg_alive; then
 			[ -e "$BG/$1.rc" ] && break
 			rm -f "$BG/$1.pending"
 			return 0
@@ -1575,16 +1605,18 @@ if [ "$part" = rcutorture ]; then
 else
 	CHECK_RCU_KERNEL=${CHECK_RCU_KERNEL:-0}
 fi
-CHECK_BACKGROUND="patched$([ "$CHECK_RCU_KERNEL" != 1 ] || echo ' rcu') bisect"
+CHECK_BACKGROUND="patched$([ "$CHECK_RCU_KERNEL" != 1 ] || echo ' rcu')"
 echo "TAP version 13"
 case "$part" in
 all)
 	"$WB/prepare-tree.sh" >"$LOGS/check-tree.out" 2>&1 ||
 		{ cat "$LOGS/check-tree.out"; result "not ok" "prepare build/linux"; }
-	# The debug kernel's boots first, while the kernels of the parts
-	# after them build beside them; then the compiles of every commit,
-	# which want both cores.  Each part's time, so that a slow CI run
-	# says where it went.
+	# The compiles of every commit start now, in worktrees of their own;
+	# the kernels that only later parts boot build beside the debug
+	# kernel's boots (the build part uses their build directories).  Each
+	# part's time, so that a slow CI run says where it went.
+	bg_reset
+	bg_start bisect
 	for step in build background workbench kunit_kselftest bad_input x86_selftests many_cpus \
 		cpu_flags_torture rcutorture bench_control entry_cost bisect; do
 		t0=$SECONDS
@@ -1595,6 +1627,7 @@ all)
 workbench) check_workbench ;;
 build) check_build ;;
 bisect) check_bisect ;;
+sparse) check_sparse ;;
 kunit|kselftest) check_kunit_kselftest ;;
 oracle-control) check_oracle_control ;;
 mce) check_mce_pin ;;
@@ -1606,7 +1639,7 @@ entry-cost) check_entry_cost ;;
 torture) check_cpu_flags_torture ;;
 bad-input) check_bad_input ;;
 bench) check_bench_control ;;
-*) die "unknown part '$part' (all, workbench, build, bisect, kunit, kselftest, oracle-control, mce, bochs, x86, rcutorture, smp16, torture, entry-cost, bad-input, bench)" ;;
+*) die "unknown part '$part' (all, workbench, build, bisect, sparse, kunit, kselftest, oracle-control, mce, bochs, x86, rcutorture, smp16, torture, entry-cost, bad-input, bench)" ;;
 esac
 echo "1..$n"
 echo "$passed passed, $failed failed, $skipped skipped"
