@@ -18,6 +18,9 @@ set -eu
 
 : "${BENCH_SECONDS:=20}" "${BENCH_PTI:=on off}" "${BENCH_APPEND:=}" "${BENCH_SOURCES:=}"
 : "${BENCH_MIXED_SECONDS:=600}"
+case $BENCH_SECONDS in
+''|*[!0-9]*|0) die "BENCH_SECONDS: '$BENCH_SECONDS' is not a number of seconds" ;;
+esac
 case $BENCH_MIXED_SECONDS in
 ''|*[!0-9]*) die "BENCH_MIXED_SECONDS: '$BENCH_MIXED_SECONDS' is not a number of seconds" ;;
 esac
@@ -63,9 +66,23 @@ three_boots()
 	done
 }
 
+# A boot's time limit grows with the sources it runs: each one's window,
+# 20 s for its setup and cleanup (a module load, a netns, a cgroup), and
+# 300 s for the boot and the rest.  The sources are BENCH_SOURCES, or every
+# entry of the benchmark's table (loads.c).
+loads_c=$TREE/tools/testing/selftests/cpu_flags/loads.c
+if [ -n "$BENCH_SOURCES" ]; then
+	nsources=$(tr ',' '\n' <<<"$BENCH_SOURCES" | grep -c .)
+else
+	[ -r "$loads_c" ] || die "$loads_c missing: run 'make tree'"
+	nsources=$(grep -cE '^[[:space:]]*(LOAD\("|\{ \.name = ")' "$loads_c")
+	[ "$nsources" -gt 0 ] || die "no load sources found in $loads_c"
+fi
+bench_timeout=$((nsources * (BENCH_SECONDS + 20) + 300))
+
 for pti in $BENCH_PTI; do
 	case $pti in on|off) ;; *) die "BENCH_PTI: '$pti' is not on or off" ;; esac
-	three_boots bench $pti "${BENCH_SECONDS}s per source" $((8 * BENCH_SECONDS + 300)) \
+	three_boots bench $pti "${BENCH_SECONDS}s per source" $bench_timeout \
 		-t "$BENCH_SECONDS"
 	echo
 	echo "=== pti=$pti ==="

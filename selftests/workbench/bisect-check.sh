@@ -100,22 +100,12 @@ arm64_build()
 # the commit adds or changes that kbuild builds in that configuration.
 # kernel/cpu_flags/ needs CONFIG_CPU_FLAGS, arch/x86 is x86 only, and
 # kernel/trace/ is left out of arm64's defconfig-based build.
-# unit_of FILE: the C file kbuild compiles for FILE: FILE itself, or the
-# file of its directory that #includes it (kernel/sched/deadline.c is
-# built inside build_policy.c and does not compile alone).
-unit_of()
-{
-	local d=${1%/*} b=${1##*/} u
-	u=$(grep -l -E "^#[[:space:]]*include \"$b\"" "$wt/$d"/*.c 2>/dev/null | head -1)
-	if [ -n "$u" ]; then echo "${u#"$wt/"}"; else echo "$1"; fi
-}
-
 touched_objects()
 {
 	local f
 	for f in $(git -C "$wt" diff-tree --no-commit-id --name-only -r --diff-filter=AM "$1"); do
 		case "$f" in
-		*.c) f=$(unit_of "$f") ;;
+		*.c) f=$(unit_of "$wt" "$f") ;;
 		*) continue ;;
 		esac
 		case "${2:-patched}:$f" in

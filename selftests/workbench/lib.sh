@@ -100,6 +100,16 @@ extract_json()
 	[ -n "$out" ] && printf '%s\n' "$out"
 }
 
+# unit_of TREE FILE: the C file kbuild compiles for FILE: FILE itself, or
+# the file of its directory that #includes it (kernel/sched/deadline.c is
+# built inside build_policy.c and does not compile alone).
+unit_of()
+{
+	local t=$1 d=${2%/*} b=${2##*/} u
+	u=$(grep -l -E "^#[[:space:]]*include \"$b\"" "$t/$d"/*.c 2>/dev/null | head -1)
+	if [ -n "$u" ]; then echo "${u#"$t/"}"; else echo "$2"; fi
+}
+
 # Run git on the prepared tree.
 tgit()
 {
