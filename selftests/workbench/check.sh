@@ -102,7 +102,7 @@ report_tap()
 # BOOT_OPTS: more qemu-run.sh options (e.g. --emulator bochs --cpus 2).
 boot()
 {
-	local name=$1 variant=$2 append=$3 rc=0
+	local name=$1 variant=$2 append=$3 rc=0 t0=$SECONDS
 	shift 3
 	# shellcheck disable=SC2086 # BOOT_OPTS is a list of options
 	"$WB/qemu-run.sh" --quiet --variant "$variant" --name "$name" ${BOOT_OPTS:-} \
@@ -114,6 +114,8 @@ boot()
 		result "not ok" "$name: guest" "$(head -1 "$LOGS/$name.verdict")"
 		sed 's/^/#   /' "$LOGS/$name.verdict"
 	fi
+	# Where a slow run's time went, boot by boot.
+	echo "# boot $name: $((SECONDS - t0)) s"
 	return 0
 }
 
@@ -673,15 +675,15 @@ check_sparse()
 
 check_build()
 {
+	local t0=$SECONDS step
 	build_debug || return 0
-	check_danger_zone
-	check_cocci_report
-	check_cocci_fixture
-	check_cocci_patch_mode
-	build_baseline_and_guest
-	check_test_hooks_config
-	check_nocpuflags_identical
-	check_sparse
+	echo "# step build_debug: $((SECONDS - t0)) s"
+	for step in check_danger_zone check_cocci_report check_cocci_fixture check_cocci_patch_mode \
+		build_baseline_and_guest check_test_hooks_config check_nocpuflags_identical check_sparse; do
+		t0=$SECONDS
+		$step
+		echo "# step $step: $((SECONDS - t0)) s"
+	done
 }
 
 # Every commit of the series compiles (bisect-check.sh fast: what each
