@@ -373,18 +373,20 @@ check_danger_zone()
 	else
 		result "not ok" "build: danger zone control" "the check did not fail: see $LOGS/check-danger-zone-control.out"
 	fi
-	# The doze window of idle CPUs, from cpu_flags_doze_begin() to the end
-	# of the doze; its control walks on past the end and must not pass.
-	# (A kernel with no call of cpu_flags_doze_begin() fails it too.)
+	# The doze window of idle CPUs, from ct_idle_enter_doze() to the end
+	# of the doze; its control walks on past the exit transition and must
+	# not pass.  (A kernel with no call of ct_idle_enter_doze() fails it too.)
 	if python3 "$WB/danger-zone.py" "$vmlinux" --idle >"$LOGS/check-danger-zone-idle.out" 2>&1; then
 		result ok "build: danger zone: the doze window of idle CPUs runs nothing patchable before its work"
 	else
 		result "not ok" "build: danger zone (doze window)" "see $LOGS/check-danger-zone-idle.out"
 	fi
 	sed -n 's/^/#   /p' "$LOGS/check-danger-zone-idle.out" | grep -v '^#   ok' | head -20
-	if ! python3 "$WB/danger-zone.py" "$vmlinux" --idle --without cpu_flags_doze_end \
+	if ! python3 "$WB/danger-zone.py" "$vmlinux" --idle \
+		--without ct_idle_exit_doze,ct_kernel_enter,ct_kernel_enter_state \
 		>"$LOGS/check-danger-zone-idle-control.out" 2>&1 &&
-	   grep -q '^not ok.*doze window returns' "$LOGS/check-danger-zone-idle-control.out"; then
+	   grep -q '^not ok.*outside entry/noinstr text.*doze window' \
+		"$LOGS/check-danger-zone-idle-control.out"; then
 		result ok "build: danger zone control (doze window): a doze that does not end its window is caught"
 	else
 		result "not ok" "build: danger zone control (doze window)" \

@@ -24,14 +24,17 @@ are walked the same way from their entries.  Reaching a patchable site, a
 call out of entry/noinstr text or an indirect call is a failure.
 
 --idle walks the doze window instead: from the return of every call to
-cpu_flags_doze_begin() (an idle CPU about to halt, from which senders may
-leave it work) to a consuming call (cpu_flags_doze_end(), or an entry's),
-with the same rules, except that a patchable site inside noinstr text is
-allowed and listed (text_poke_sync_at() IPIs every CPU for a poke there).
-A return from the function that made the call is followed into each of
-its callers the walk can see (and is a problem if it has none): without
-cpu_flags_doze_end() the window would go on in them.  Its negative
-control is "--idle --without cpu_flags_doze_end", which must fail.
+ct_idle_enter_doze() (the transition into IDLE that sets DOZE, after
+which senders may leave the CPU work) to a consuming call
+(ct_idle_exit_doze(), the transition out that clears it and does the
+work, or an entry's), with the same rules, except that a patchable site
+inside noinstr text is allowed and listed (text_poke_sync_at() IPIs every
+CPU for a poke there).  A return from the function that made the call is
+followed into each of its callers the walk can see (and is a problem if
+it has none).  Its negative control is "--idle --without
+ct_idle_exit_doze,ct_kernel_enter,ct_kernel_enter_state", which must
+fail: the walk then goes on past the exit transition into instrumented
+code.
 
 The walk over-approximates (it assumes every branch can be taken): it may
 fail on code that cannot run in the zone, never pass code that can.
@@ -62,10 +65,10 @@ CONSUMERS = (
 )
 
 # The start of a doze: --idle walks the doze window from the return of
-# each call to it, to a call of IDLE_EXIT (the end of the doze, which does
-# the work left meanwhile) or another consumer.
-IDLE_ENTER = "cpu_flags_doze_begin"
-IDLE_EXIT = "cpu_flags_doze_end"
+# each call to it, to a call of IDLE_EXIT (the end of the doze, whose
+# transition does the work left meanwhile) or another consumer.
+IDLE_ENTER = "ct_idle_enter_doze"
+IDLE_EXIT = "ct_idle_exit_doze"
 
 
 # Keys fixed at boot whose "off" path needs no check: with context
@@ -93,6 +96,12 @@ NOT_IN_ZONE = {
         "lockdep's report of a broken irq-state invariant (debug kernels)",
     ("lockdep_hardirqs_off", "__warn_printk"):
         "lockdep's report of a broken irq-state invariant (debug kernels)",
+    ("lockdep_hardirqs_on", "debug_locks_off"):
+        "lockdep's report of a broken irq-state invariant (debug kernels; "
+        "the doze window's idle entry)",
+    ("lockdep_hardirqs_on", "__warn_printk"):
+        "lockdep's report of a broken irq-state invariant (debug kernels; "
+        "the doze window's idle entry)",
     ("context_tracking_recursion_enter", "__warn_printk"):
         "WARN on a negative recursion count: a context-tracking bug, "
         "not a path of a correct entry",
