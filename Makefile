@@ -37,7 +37,7 @@ export BENCH_MIXED_SECONDS CHECK_MIXED_SECONDS
 SH := bash
 
 .PHONY: help print-isol deps tree kernel kernel-debug baseline-kernel kernels guest \
-	bench entry-cost sender-bench bisect-check ipi-callers check torture-long lint export series clean distclean
+	bench entry-cost sender-bench sender-trace bisect-check ipi-callers check torture-long lint export series clean distclean
 
 help:
 	@echo 'make bench            build stock and patched kernels, boot each with isolated'
@@ -47,6 +47,8 @@ help:
 	@echo '                      cpu_flags and CONFIG_CPU_FLAGS=n, PTI off and on, work pending'
 	@echo 'make sender-bench     senders at scale (-icount): text_poke_bp batch, vfree purge,'
 	@echo '                      on_each_cpu_cond_mask at 4/16/64 vCPUs, stock and cpu_flags'
+	@echo 'make sender-trace     after sender-bench: both sides of its user-only skip over idle'
+	@echo '                      CPUs traced per function (gdbstub), stock against cpu_flags'
 	@echo 'make ipi-callers      Coccinelle report of every IPI caller and its class, to'
 	@echo '                      coccinelle/ipi-callers.txt and .csv'
 	@echo 'make torture-long     the cpu_flags torture to 10^6 deferrals and 10^5 pins'
@@ -97,6 +99,10 @@ entry-cost: kernel baseline-kernel guest
 # Senders' latency at 4, 16 and 64 vCPUs (SENDER_CPUS), stock and cpu_flags.
 sender-bench: kernel baseline-kernel guest
 	@$(SH) $(WB)/sender-bench.sh
+
+# Both sides of sender-bench's one cell above stock, traced per function.
+sender-trace: kernel baseline-kernel guest
+	@$(SH) $(WB)/sender-trace.sh
 
 # Every commit of the series builds (patched and CONFIG_CPU_FLAGS=n vmlinux,
 # arm64's generic objects) and boots to /init; make check runs the fast form.

@@ -38,6 +38,12 @@ import time
 
 import gdb
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gdbstep  # noqa: E402
+from gdbstep import ex, fail, insn, val  # noqa: E402
+
+gdbstep.NAME = "entry-trace"
+
 # The word's bits, as in include/linux/cpu_flags.h.
 WORK_TLB, WORK_SYNC, PIN = 1 << 2, 1 << 3, 1 << 7
 SETUP = {"none": 0, "tlb": WORK_TLB, "sync": WORK_SYNC,
@@ -54,34 +60,12 @@ XCHG_MEM = re.compile(r"^xchg\w*\s+\S*[(:]")
 WORD_LEFT = 0xfc
 
 
-def fail(msg):
-    print(f"entry-trace: {msg}", flush=True)
-    os._exit(1)
-
-
-def ex(cmd):
-    return gdb.execute(cmd, to_string=True)
-
-
-def val(expr):
-    return int(gdb.parse_and_eval(expr)) & ((1 << 64) - 1)
-
-
 def thread(cpu):
     ex(f"thread {cpu + 1}")
 
 
 def pc():
     return val("$pc")
-
-
-def insn():
-    """The instruction at $pc: (function, text)."""
-    out = ex("x/i $pc").strip().splitlines()[-1]
-    m = re.match(r"=>\s+0x[0-9a-f]+(?:\s+<([^>+]+)(?:\+\d+)?>)?:\s*(.*)", out)
-    if not m:
-        fail(f"cannot parse {out!r}")
-    return (m.group(1) or "?", " ".join(m.group(2).split()))
 
 
 def kernel_cpu(avoid):
