@@ -1198,6 +1198,8 @@ check_kunit_kselftest()
 		"interference -t $CHECK_BENCH_SECONDS -s 5 $BENCH_FLAGS -R -M 0 $INTERFERENCE_JSON" \
 		"$ORACLE_JOB echo STATS-BEGIN; cat $CF/stats; echo STATS-END;" \
 		"echo; cat /tmp/defer_exec.tap; echo; cat /tmp/word_fault.tap; echo; cat /tmp/pin.tap"
+	# The suites run at every boot; here they meet the PTI entry code.
+	report_tap "kunit, pti=on" "$LOGS/$name.console.log"
 	report_streams $name \
 		"interference:kselftest interference, deferral on, pti=on: no interruption of isolated CPUs" \
 		"defer_exec:kselftest defer_exec, pti=on" "word_fault:kselftest word_fault, pti=on" \
