@@ -1277,13 +1277,14 @@ check_kunit_kselftest()
 # limits, not kernel bugs).
 X86_SKIP="sysret_ss_attrs_64 fsgsbase_64 fsgsbase_restore_64 mov_ss_trap_64 test_shadow_stack_64"
 # Bad input: wrong boot parameters are reported by name and leave safe
-# values (deferral on; pin_max_us the last good value, the 100000 qemu-run
-# gives TCG guests), and the kselftest bad_input writes wrong values to
-# every run-time knob (each refused, pin_max_us unchanged and warned about,
+# values (deferral on; pin_max_us the last good value, the one qemu-run
+# gives TCG guests, guest_pin_max_us), and the kselftest bad_input writes
+# wrong values to every run-time knob (each refused, pin_max_us unchanged and warned about,
 # nothing armed), with right values as its control.
 check_bad_input()
 {
-	local name=check-bad-input c log
+	local name=check-bad-input c log us
+	us=$(guest_pin_max_us "$CPUS")
 	ensure_built debug
 	boot $name debug "$ISOL_ARGS kunit.enable=0 cpu_flags.defer= cpu_flags.pin_max_us=abc cpu_flags.pin_max_us=0" \
 		"echo pin_max_us=\$(cat /sys/module/cpu_flags/parameters/pin_max_us);" \
@@ -1291,19 +1292,19 @@ check_bad_input()
 	STRICT_SKIP='^never$' report_tap "kselftest bad_input" "$LOGS/$name.job.log" --expect-plan
 	log=$LOGS/$name.console.log
 	for c in 'cpu_flags.defer= is not a boolean: deferral stays on' \
-		 'cpu_flags.pin_max_us=abc is not a positive number of microseconds: it stays 100000' \
-		 'cpu_flags.pin_max_us=0 is not a positive number of microseconds: it stays 100000'; do
+		 "cpu_flags.pin_max_us=abc is not a positive number of microseconds: it stays $us" \
+		 "cpu_flags.pin_max_us=0 is not a positive number of microseconds: it stays $us"; do
 		if grep -qF "$c" "$log"; then
 			result ok "bad boot parameter reported: $c"
 		else
 			result "not ok" "bad boot parameter reported: $c" "not in $log"
 		fi
 	done
-	if tr -d '\r' <"$LOGS/$name.job.log" | grep -qx 'pin_max_us=100000' &&
+	if tr -d '\r' <"$LOGS/$name.job.log" | grep -qx "pin_max_us=$us" &&
 	   tr -d '\r' <"$LOGS/$name.job.log" | grep -qx 'defer on'; then
-		result ok "after bad boot parameters: deferral on, pin_max_us 100000"
+		result ok "after bad boot parameters: deferral on, pin_max_us $us"
 	else
-		result "not ok" "after bad boot parameters: deferral on, pin_max_us 100000" \
+		result "not ok" "after bad boot parameters: deferral on, pin_max_us $us" \
 			"$(grep -E '^(pin_max_us|defer)' "$LOGS/$name.job.log" | tr '\n' ' ')"
 	fi
 }
@@ -1390,17 +1391,6 @@ rcutorture_scenario()
 # deferrals and 10^5 pins (about 8 minutes).
 : "${CPU_FLAGS_TORTURE_SECONDS:=60}" "${TORTURE_MAX_SECONDS:=240}"
 : "${TORTURE_MIN_DEFERRALS:=200000}" "${TORTURE_MIN_PINS:=10000}"
-# The torture's bound of a pin's hold (cpu_flags.pin_max_us), above the
-# 100 ms qemu-run gives every guest: under single-threaded TCG a vCPU that
-# reaches QEMU's round-robin kick (every 100 ms) hands the host to each
-# other vCPU that does not halt, for up to 100 ms each, and here all four
-# are busy (two writers, two entry_target CPUs).  A writer that meets the
-# kick inside its 5 us hold holds the pin for 100 ms or more: it happened
-# on 2026-12-05 (103 and 105 ms, CPU 0 holding CPUs 3 and 2, interrupts
-# off), each loses that CPU's pins for the rest of the run (the bound
-# does what it is for), and with both lost the run stopped at 3318 pins
-# and failed its count.  One second is above 3 x 100 ms.
-: "${TORTURE_PIN_MAX_US:=1000000}"
 torture_value()
 {
 	sed -n "s/.*\b$2 \([0-9]*\).*/\1/p" <<<"$1"
@@ -1416,7 +1406,7 @@ check_cpu_flags_torture()
 	m='/lib/modules/$(uname -r)/kernel/kernel'
 	BOOT_TIMEOUT=$((max + 600)) \
 	BOOT_ALLOW='WARNING: .*cpu_flags_oracle_check|Call Trace:|cpu_flags: oracle:' \
-	boot $name debug "$ISOL_ARGS kunit.enable=0 cpu_flags.pin_max_us=$TORTURE_PIN_MAX_US" \
+	boot $name debug "$ISOL_ARGS kunit.enable=0" \
 		"insmod $m/torture.ko;" \
 		"for p in nwriters=0 pin_hold_us=501 late_ms=-1 torture_type=rcu; do" \
 		" if insmod $m/cpu_flags/cpu_flags_torture.ko \$p 2>/dev/null; then rmmod cpu_flags_torture;" \

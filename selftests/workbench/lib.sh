@@ -31,6 +31,19 @@ isol_args()
 	make -s -C "$TOP" print-isol ISOLATED="$1"
 }
 
+# guest_pin_max_us CPUS: the bound of a pin's hold (cpu_flags.pin_max_us)
+# that qemu-run gives a guest of CPUS vCPUs.  Single-threaded TCG runs one
+# vCPU at a time and switches at QEMU's round-robin kick, every 100 ms: a
+# pinner whose few-microsecond hold meets the kick keeps the pin while
+# each other vCPU that does not halt runs up to 100 ms (seen: 100 to 105
+# ms with 4 busy vCPUs, in the torture), and a hold past the bound loses
+# the target's pins for the rest of the boot.  One kick period per vCPU
+# is above the worst case by one period.
+guest_pin_max_us()
+{
+	echo $(( $1 * 100000 ))
+}
+
 die()
 {
 	echo "error: $*" >&2
